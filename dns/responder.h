@@ -1,0 +1,69 @@
+// The authoritative engine: one query message in, one response message out.
+// Pure function of (query bytes, transport, source address, zone data, dynamic
+// answers); no sockets, no geography, no allocation per query.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "common/ip.h"
+#include "zones/zone.h"
+
+namespace geosteer::dns {
+
+enum class Transport : uint8_t { Udp, Tcp };
+
+struct RequestInfo {
+  Transport transport = Transport::Udp;
+  IpAddress source;  // the resolver (or stub) that sent the query
+};
+
+// The client a dynamic answer is tailored to, as the wire told us.
+struct ClientSubnet {
+  IpAddress address;          // ECS address (host bits past source_prefix zero) or source
+  uint8_t source_prefix = 0;  // ECS SOURCE PREFIX-LENGTH; full length for a source address
+  bool from_ecs = false;
+};
+
+// Where the responder writes the addresses of a tailored answer.
+struct DynamicAnswer {
+  static constexpr size_t kMaxAddresses = 64;
+  IpAddress addresses[kMaxAddresses];
+  size_t count = 0;
+  uint32_t ttl = 0;
+  uint8_t scope_prefix = 0;  // how much of the client address decided the answer
+};
+
+// Implemented by app/ on top of steering::Engine: answers A/AAAA of service names.
+class DynamicAnswers {
+ public:
+  virtual ~DynamicAnswers() = default;
+  // `service` is a zones::Node::service index; family is V4 for A, V6 for AAAA.
+  // Leaves out.count == 0 when no mirror has an address of that family (NODATA).
+  virtual void answer(int service, Family family, const ClientSubnet& client,
+                      DynamicAnswer& out) const = 0;
+};
+
+struct ResponderOptions {
+  std::string identity;             // CHAOS id.server / hostname.bind, NSID
+  uint16_t max_udp_payload = 1232;  // our EDNS UDP payload size
+};
+
+class Responder {
+ public:
+  Responder(const zones::ZoneSet& zones, const DynamicAnswers& dynamic, ResponderOptions options);
+
+  // Writes the response into `out` (at least 512 bytes; 65535 for TCP) and returns its
+  // length, or 0 when the message must be dropped (a response, or too short to answer).
+  size_t respond(std::span<const uint8_t> query, const RequestInfo& info,
+                 std::span<uint8_t> out) const;
+
+ private:
+  const zones::ZoneSet& zones_;
+  const DynamicAnswers& dynamic_;
+  ResponderOptions options_;
+};
+
+}  // namespace geosteer::dns

@@ -1,0 +1,56 @@
+// UDP and TCP listeners (RFC 1035, RFC 7766) on Boost.Asio. The server knows
+// sockets and message framing only; it hands each message to a QueryHandler.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "dns/responder.h"
+
+namespace geosteer::dns {
+
+// Called on the query threads, concurrently. Must not block.
+class QueryHandler {
+ public:
+  virtual ~QueryHandler() = default;
+  virtual size_t handle(std::span<const uint8_t> query, const RequestInfo& info,
+                        std::span<uint8_t> out) = 0;
+};
+
+struct Endpoint {
+  IpAddress address;
+  uint16_t port = 53;
+};
+
+struct ServerOptions {
+  std::vector<Endpoint> listen;
+  unsigned threads = 0;  // 0: one per core
+  std::chrono::milliseconds tcp_idle_timeout{10000};
+  unsigned tcp_max_connections = 512;  // per thread
+};
+
+class Server {
+ public:
+  // Binds every endpoint for UDP and TCP; throws std::system_error naming the
+  // endpoint when one cannot be bound.
+  Server(ServerOptions options, QueryHandler& handler);
+  ~Server();
+
+  // Serves until stop(); runs the query threads and returns when they have ended.
+  void run();
+  // Safe from any thread and from signal-handling code running on an Asio context.
+  void stop();
+
+  // Actual bound ports (useful when a port 0 was asked for), in listen order.
+  std::vector<Endpoint> bound_udp() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace geosteer::dns

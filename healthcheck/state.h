@@ -1,0 +1,36 @@
+// The state the health checker publishes for every mirror. Steering reads it from
+// the immutable snapshot; until probes exist (or before their first result) every
+// mirror is up and fresh.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace geosteer::healthcheck {
+
+enum class Verdict {
+  Up,     // alive, fast enough, in sync
+  Stale,  // alive but lagging upstream by more than max_lag
+  Slow,   // alive but slower than max_latency
+  Down,   // not answering correctly
+};
+
+const char* to_string(Verdict v);
+
+struct MirrorHealth {
+  Verdict verdict = Verdict::Up;
+  std::string reason;  // why, for logs and the status page ("HTTP 503", "stale: lag 9h > 6h")
+
+  bool usable() const { return verdict == Verdict::Up; }
+};
+
+// One entry per configured mirror, indexed like Config::mirrors.
+struct HealthState {
+  std::vector<MirrorHealth> mirrors;
+
+  static HealthState all_up(size_t mirror_count) {
+    return HealthState{std::vector<MirrorHealth>(mirror_count)};
+  }
+};
+
+}  // namespace geosteer::healthcheck

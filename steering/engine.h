@@ -1,0 +1,94 @@
+// Turns (service, client address, address family) into the mirrors to answer with.
+// Knows geography and mirror health; knows nothing of DNS wire format or sockets.
+// An Engine is immutable once built and shared by every query thread.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/ip.h"
+#include "healthcheck/state.h"
+#include "steering/geoip.h"
+
+namespace geosteer::steering {
+
+struct Mirror {
+  std::string id;
+  Coordinates location;
+  std::vector<IpAddress> ipv4, ipv6;
+  bool drain = false;
+};
+
+struct ServiceSpec {
+  std::string name;                  // fully qualified, for messages
+  std::vector<uint16_t> mirrors;     // indices into the engine's mirrors, config order
+  unsigned answers = 2;
+  uint32_t ttl = 60;
+  std::vector<uint16_t> fallback;    // indices
+  std::vector<std::pair<std::string, std::vector<uint16_t>>> country_overrides;
+  std::vector<std::pair<std::string, std::vector<uint16_t>>> continent_overrides;
+  std::vector<std::pair<IpPrefix, std::vector<uint16_t>>> network_overrides;
+};
+
+// The client as the DNS layer saw it.
+struct Client {
+  IpAddress address;       // ECS address (already truncated to its source prefix) or resolver
+  uint8_t source_prefix;   // ECS SOURCE PREFIX-LENGTH, or the full length for a resolver address
+  bool from_ecs = false;
+};
+
+enum class Reason {
+  NetworkOverride,
+  CountryOverride,
+  ContinentOverride,
+  Distance,
+  Fallback,     // client without location: the service's fallback mirrors
+  ConfigOrder,  // client without location and no fallback: first candidates
+  NoCandidate,  // no mirror has an address of the family
+};
+const char* to_string(Reason r);
+
+constexpr size_t kMaxAnswerMirrors = 16;
+
+struct Decision {
+  std::array<uint16_t, kMaxAnswerMirrors> mirrors{};  // chosen, best first
+  uint8_t count = 0;
+  // ECS SCOPE PREFIX-LENGTH: how much of the client address decided the answer.
+  uint8_t scope_prefix = 0;
+  Reason reason = Reason::NoCandidate;  // what decided the first mirror
+  GeoResult geo;                        // where the client was found
+
+  std::span<const uint16_t> chosen() const { return {mirrors.data(), count}; }
+};
+
+class Engine {
+ public:
+  Engine(std::vector<Mirror> mirrors, std::vector<ServiceSpec> services,
+         std::shared_ptr<const GeoIp> geoip,
+         std::shared_ptr<const healthcheck::HealthState> health);
+
+  // Allocation-free: the per-family candidate lists are prepared at construction.
+  Decision choose(size_t service, Family family, const Client& client) const;
+
+  const std::vector<Mirror>& mirrors() const { return mirrors_; }
+  const std::vector<ServiceSpec>& services() const { return services_; }
+  const GeoIp* geoip() const { return geoip_.get(); }
+  const healthcheck::HealthState& health() const { return *health_; }
+
+  // Great-circle distance in kilometres (haversine on a spherical Earth).
+  static double distance_km(Coordinates a, Coordinates b);
+
+ private:
+  std::vector<Mirror> mirrors_;
+  std::vector<ServiceSpec> services_;
+  std::shared_ptr<const GeoIp> geoip_;
+  std::shared_ptr<const healthcheck::HealthState> health_;
+  // Precomputed per service and family: mirrors that may be answered at all.
+  std::vector<std::array<std::vector<uint16_t>, 2>> candidates_;
+};
+
+}  // namespace geosteer::steering

@@ -1,0 +1,81 @@
+// Read-only GeoIP lookups in MaxMind-format (MMDB) databases, through libmaxminddb.
+// Understands both record layouts:
+//   flat   (DB-IP Lite via ip-location-db): country_code, latitude, longitude
+//   nested (MaxMind GeoLite2/GeoIP2 City):  country.iso_code, continent.code,
+//                                           location.latitude, location.longitude
+// Lookups neither allocate nor lock; the databases are memory-mapped.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/ip.h"
+
+struct MMDB_s;
+
+namespace geosteer::steering {
+
+struct Coordinates {
+  double lat = 0, lon = 0;
+};
+
+struct Location {
+  std::optional<Coordinates> coordinates;
+  char country[3] = {};    // ISO 3166-1 alpha-2, "" when unknown
+  char continent[3] = {};  // AF AN AS EU NA OC SA (from the record, else from the country)
+
+  bool known() const { return coordinates.has_value() || country[0] != '\0'; }
+};
+
+struct GeoResult {
+  Location location;
+  // The database network that contains the address (for ECS scope): always set,
+  // also when the address has no record (then it is the empty network around it).
+  IpPrefix network;
+  int database = -1;  // index of the database that answered, -1 when none covers the family
+};
+
+class GeoIpError : public std::runtime_error {
+ public:
+  GeoIpError(size_t database_index, const std::string& message)
+      : std::runtime_error(message), database_index(database_index) {}
+  size_t database_index;
+};
+
+struct DatabaseInfo {
+  std::string path;
+  std::string type;      // metadata database_type
+  uint64_t build_epoch;  // metadata build_epoch, seconds
+  unsigned ip_version;   // 4 or 6
+};
+
+class GeoIp {
+ public:
+  // Opens every database; throws GeoIpError naming the first one that cannot be read
+  // or that has neither layout's location fields.
+  static std::shared_ptr<const GeoIp> open(const std::vector<std::string>& paths);
+  ~GeoIp();
+  GeoIp(const GeoIp&) = delete;
+  GeoIp& operator=(const GeoIp&) = delete;
+
+  // Tries the databases in order, IPv4-only ones for IPv4 addresses only; the first
+  // that has a record for the address wins.
+  GeoResult lookup(const IpAddress& address) const;
+  const std::vector<DatabaseInfo>& databases() const { return info_; }
+
+ private:
+  GeoIp() = default;
+  std::vector<std::unique_ptr<MMDB_s>> dbs_;
+  std::vector<DatabaseInfo> info_;
+};
+
+// Continent code for an ISO 3166-1 alpha-2 country code, "" when unknown.
+const char* continent_of_country(const char* country);
+bool is_known_country(const char* country);
+bool is_known_continent(const char* continent);
+
+}  // namespace geosteer::steering

@@ -1,0 +1,136 @@
+// The operator's configuration as written in YAML, validated, with the source
+// position of every item so that errors can name file:line:column.
+//
+// parse_config() checks the YAML itself: keys, names, addresses, prefixes,
+// coordinates, ids and references. compile_zones() (zones/zone.h) parses the
+// records with ldns; the loader in app/ resolves what needs the GeoIP databases
+// (mirror locations). All of them report through ConfigError.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/ip.h"
+
+namespace geosteer::zones {
+
+struct SourcePos {
+  std::string file;
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based
+  std::string str() const;  // "file:line:column"
+};
+
+struct ConfigError {
+  SourcePos pos;
+  std::string message;  // what is wrong
+  std::string hint;     // how to fix it; may be empty
+  std::string str() const;  // "file:line:column: error: message (hint)"
+};
+
+// Thrown by parse_config() and the loader; carries every error found, not just the first.
+class ConfigErrors : public std::runtime_error {
+ public:
+  explicit ConfigErrors(std::vector<ConfigError> errors);
+  const std::vector<ConfigError>& errors() const { return errors_; }
+
+ private:
+  std::vector<ConfigError> errors_;
+};
+
+struct GeoPoint {
+  double lat = 0;  // degrees, -90..90
+  double lon = 0;  // degrees, -180..180
+};
+
+struct ListenAddress {
+  IpAddress address;
+  uint16_t port = 53;
+  SourcePos pos;
+  std::string str() const;  // "127.0.0.1:5353", "[::1]:5353"
+};
+
+struct ServerConfig {
+  std::vector<ListenAddress> listen;
+  std::string identity;  // id.server / hostname.bind / NSID; defaults to the host name
+  std::chrono::milliseconds tcp_idle_timeout{10000};
+  unsigned tcp_max_connections = 512;
+  uint16_t max_udp_payload = 1232;  // our own EDNS buffer size (DNS flag day 2020)
+  unsigned threads = 0;              // 0: one per core
+};
+
+struct GeoipConfig {
+  std::vector<std::string> databases;
+  std::vector<SourcePos> positions;  // one per database, for errors
+};
+
+struct Soa {
+  std::string mname, rname;  // absolute names
+  uint32_t serial = 0, refresh = 3600, retry = 600, expire = 1209600, minimum = 300;
+};
+
+struct RecordText {
+  std::string text;  // one line of zone-file syntax, relative to the zone origin
+  SourcePos pos;
+};
+
+struct Overrides {
+  std::map<std::string, std::vector<std::string>> countries;   // ISO 3166 alpha-2 -> mirror ids
+  std::map<std::string, std::vector<std::string>> continents;  // AF AN AS EU NA OC SA -> ids
+  std::vector<std::pair<IpPrefix, std::vector<std::string>>> networks;  // in config order
+};
+
+struct Service {
+  std::string name;  // as written ("substitutes")
+  std::string fqdn;  // absolute, lower case, trailing dot ("substitutes.guix.example.org.")
+  std::vector<std::string> mirrors;  // ids, in config order
+  unsigned answers = 2;              // distinct mirrors per answer
+  uint32_t ttl = 60;
+  std::vector<std::string> fallback;  // ids
+  Overrides overrides;
+  SourcePos pos;
+};
+
+struct ZoneConfig {
+  std::string origin;  // absolute, lower case, trailing dot
+  uint32_t ttl = 3600;
+  Soa soa;
+  std::vector<std::string> ns;  // absolute names
+  std::vector<RecordText> records;
+  std::optional<std::string> zonefile;  // path of a standard zone file with more static records
+  SourcePos zonefile_pos;
+  std::vector<Service> services;
+  SourcePos pos;
+};
+
+struct MirrorConfig {
+  std::string id;
+  std::string url;  // http:// or https://, ends with '/'
+  std::vector<IpAddress> ipv4, ipv6;
+  std::optional<GeoPoint> location;  // absent: taken from GeoIP of the first address
+  bool drain = false;
+  SourcePos pos;
+};
+
+struct Config {
+  std::string path;
+  ServerConfig server;
+  GeoipConfig geoip;
+  std::vector<ZoneConfig> zones;
+  std::vector<MirrorConfig> mirrors;
+
+  const MirrorConfig* find_mirror(std::string_view id) const;
+};
+
+// Reads and validates a configuration file. Throws ConfigErrors naming every problem.
+Config parse_config(const std::string& path);
+
+// Same, from text already in memory; `path` is used in error positions only.
+Config parse_config_text(const std::string& text, const std::string& path);
+
+}  // namespace geosteer::zones

@@ -1,0 +1,91 @@
+// Static zone data compiled from the configuration into lookup structures that
+// the query path reads without allocating: owners and RDATA in wire format,
+// nodes in a hash map keyed by canonical (lower-case) wire name.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "zones/config.h"
+
+namespace geosteer::zones {
+
+namespace rrtype {
+constexpr uint16_t A = 1, NS = 2, CNAME = 5, SOA = 6, PTR = 12, HINFO = 13, MX = 15, TXT = 16,
+                   AAAA = 28, SRV = 33, DNAME = 39, OPT = 41, DS = 43, ANY = 255;
+}
+
+struct RRset {
+  uint16_t type = 0;
+  uint32_t ttl = 0;
+  std::vector<std::string> rdata;  // each one uncompressed wire-format RDATA
+};
+
+struct Node {
+  std::string owner;  // canonical wire name
+  std::vector<RRset> rrsets;
+  int service = -1;  // global service index (see service_order()), or -1
+
+  const RRset* find(uint16_t type) const;
+};
+
+struct Lookup {
+  enum class Kind {
+    Found,       // `node` is the name (or the wildcard that matched it when `wildcard`)
+    EmptyNonTerminal,  // the name exists only because names below it do: NODATA
+    NxDomain,    // no such name
+    Delegation,  // `node` is a zone cut (NS below the apex) at or above the name
+  };
+  Kind kind = Kind::NxDomain;
+  const Node* node = nullptr;
+  bool wildcard = false;
+};
+
+class Zone {
+ public:
+  const std::string& origin() const { return origin_; }  // canonical wire name
+  const Node& apex() const;
+  const RRset& soa() const;
+  // TTL of negative answers: min(SOA TTL, SOA MINIMUM), RFC 2308 section 5.
+  uint32_t negative_ttl() const;
+  // `qname` must be canonical and at or below origin().
+  Lookup lookup(std::string_view qname) const;
+  // Exact node lookup, nullptr when absent (used for glue and CNAME chasing).
+  const Node* find_node(std::string_view name) const;
+
+ private:
+  friend class ZoneBuilder;
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::string origin_;
+  std::unordered_map<std::string, Node, Hash, std::equal_to<>> nodes_;
+  // Names that exist only as ancestors of other names (empty non-terminals).
+  std::unordered_map<std::string, bool, Hash, std::equal_to<>> empty_non_terminals_;
+};
+
+class ZoneSet {
+ public:
+  // The zone with the longest origin at or above `qname` (canonical), or nullptr.
+  const Zone* find(std::string_view qname) const;
+  const std::vector<Zone>& zones() const { return zones_; }
+
+ private:
+  friend ZoneSet compile_zones(const Config&);
+  std::vector<Zone> zones_;
+};
+
+// Services in the global order the rest of the program indexes them by:
+// zone by zone, service by service, as in the configuration.
+std::vector<const Service*> service_order(const Config& config);
+
+// Parses every record (with ldns), reads zone files, checks names are inside their
+// zone and data is consistent (CNAME with other data, records clashing with a
+// service's A/AAAA, SOA or apex NS in records). Throws ConfigErrors.
+ZoneSet compile_zones(const Config& config);
+
+}  // namespace geosteer::zones
