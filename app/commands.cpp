@@ -1,0 +1,207 @@
+#include "app/commands.h"
+
+#include <cstdio>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+#include "app/loader.h"
+#include "common/dname.h"
+#include "common/log.h"
+
+namespace geosteer::app {
+namespace {
+
+bool known_command(const std::string& c) {
+  return c == "serve" || c == "check" || c == "locate" || c == "version" || c == "help";
+}
+
+void print_errors(const zones::ConfigErrors& e, std::ostream& err) {
+  for (const auto& error : e.errors()) err << error.str() << "\n";
+  err << e.errors().size() << (e.errors().size() == 1 ? " error" : " errors") << "\n";
+}
+
+std::string format_location(const steering::Location& location) {
+  std::ostringstream s;
+  if (location.country[0] != '\0') {
+    s << location.country;
+    if (location.continent[0] != '\0') s << " (" << location.continent << ")";
+  } else {
+    s << "unknown country";
+  }
+  if (location.coordinates) {
+    s << std::fixed << std::setprecision(4) << "  " << location.coordinates->lat << ", "
+      << location.coordinates->lon;
+  } else {
+    s << "  no coordinates";
+  }
+  return s.str();
+}
+
+// The address (or ECS-style prefix) the operator asked about, as steering sees it.
+std::optional<steering::Client> client_from_operand(const std::string& text) {
+  auto prefix = IpPrefix::parse(text);
+  if (!prefix) return std::nullopt;
+  bool is_prefix = text.find('/') != std::string::npos;
+  return steering::Client{prefix->address.masked(prefix->length), prefix->length, is_prefix};
+}
+
+std::string mirror_distance(const steering::Engine& engine, uint16_t index,
+                            const steering::Location& client) {
+  if (!client.coordinates) return "-";
+  double km = steering::Engine::distance_km(*client.coordinates, engine.mirrors()[index].location);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f km", km);
+  return buf;
+}
+
+void print_decision(const steering::Engine& engine, const steering::Decision& d, Family family,
+                    std::ostream& out) {
+  out << "  " << (family == Family::V4 ? "A   " : "AAAA") << "  "
+      << steering::to_string(d.reason) << ", ECS scope /" << int(d.scope_prefix) << "\n";
+  if (d.count == 0) out << "        no mirror has an " << (family == Family::V4 ? "IPv4" : "IPv6")
+                        << " address: NODATA\n";
+  int rank = 1;
+  for (uint16_t index : d.chosen()) {
+    const auto& mirror = engine.mirrors()[index];
+    out << "        " << rank++ << ". " << std::left << std::setw(14) << mirror.id
+        << std::setw(10) << mirror_distance(engine, index, d.geo.location) << " "
+        << healthcheck::to_string(engine.health().mirrors[index].verdict);
+    for (const auto& a : family == Family::V4 ? mirror.ipv4 : mirror.ipv6) out << "  " << a.to_string();
+    out << "\n";
+  }
+}
+
+}  // namespace
+
+void print_usage(std::ostream& out) {
+  out << "usage: geosteer COMMAND [options]\n"
+         "\n"
+         "commands:\n"
+         "  serve  -c FILE                      serve DNS as configured (SIGHUP reloads)\n"
+         "  check  -c FILE                      validate the configuration and exit\n"
+         "  locate -c FILE ADDRESS[/PREFIX] [--service NAME]\n"
+         "                                      show where ADDRESS is and the mirrors it gets\n"
+         "  version                             print the version\n"
+         "\n"
+         "options:\n"
+         "  -c, --config FILE    configuration file (YAML)\n"
+         "  --log-level LEVEL    debug, info, warning or error (default info)\n";
+}
+
+bool parse_command_line(int argc, char** argv, CommandLine& out, std::ostream& err) {
+  if (argc < 2) {
+    err << "geosteer: missing command\n";
+    return false;
+  }
+  out.command = argv[1];
+  if (out.command == "-h" || out.command == "--help") out.command = "help";
+  if (!known_command(out.command)) {
+    err << "geosteer: unknown command '" << out.command << "'\n";
+    return false;
+  }
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](std::string& into) {
+      if (i + 1 >= argc) {
+        err << "geosteer: " << arg << " needs a value\n";
+        return false;
+      }
+      into = argv[++i];
+      return true;
+    };
+    if (arg == "-c" || arg == "--config") {
+      if (!value(out.config_path)) return false;
+    } else if (arg == "--service") {
+      if (!value(out.service)) return false;
+    } else if (arg == "--log-level") {
+      if (!value(out.log_level)) return false;
+    } else if (arg == "-h" || arg == "--help") {
+      out.command = "help";
+    } else if (!arg.empty() && arg[0] == '-') {
+      err << "geosteer: unknown option '" << arg << "'\n";
+      return false;
+    } else {
+      out.operands.push_back(arg);
+    }
+  }
+  bool needs_config = out.command == "serve" || out.command == "check" || out.command == "locate";
+  if (needs_config && out.config_path.empty()) {
+    err << "geosteer " << out.command << ": -c FILE is required\n";
+    return false;
+  }
+  if (out.command == "locate" && out.operands.size() != 1) {
+    err << "geosteer locate: give exactly one ADDRESS\n";
+    return false;
+  }
+  if (out.command != "locate" && !out.operands.empty()) {
+    err << "geosteer " << out.command << ": unexpected argument '" << out.operands[0] << "'\n";
+    return false;
+  }
+  static const char* levels[] = {"debug", "info", "warning", "error"};
+  for (int l = 0; l < 4; ++l) {
+    if (out.log_level == levels[l]) {
+      log::set_level(static_cast<log::Level>(l));
+      return true;
+    }
+  }
+  err << "geosteer: unknown log level '" << out.log_level << "'\n";
+  return false;
+}
+
+int run_check(const CommandLine& cl, std::ostream& out, std::ostream& err) {
+  try {
+    auto snapshot = load_snapshot(cl.config_path, 0);
+    size_t services = zones::service_order(snapshot->config).size();
+    out << cl.config_path << ": OK (" << snapshot->config.zones.size() << " zones, " << services
+        << " services, " << snapshot->config.mirrors.size() << " mirrors)\n";
+    return 0;
+  } catch (const zones::ConfigErrors& e) {
+    print_errors(e, err);
+    return 1;
+  }
+}
+
+int run_locate(const CommandLine& cl, std::ostream& out, std::ostream& err) {
+  auto client = client_from_operand(cl.operands[0]);
+  if (!client) {
+    err << "geosteer locate: '" << cl.operands[0] << "' is not an IP address or prefix\n";
+    return 2;
+  }
+  std::shared_ptr<const Snapshot> snapshot;
+  try {
+    snapshot = load_snapshot(cl.config_path, 0);
+  } catch (const zones::ConfigErrors& e) {
+    print_errors(e, err);
+    return 1;
+  }
+  const steering::Engine& engine = snapshot->engine;
+  auto geo = engine.geoip()->lookup(client->address);
+  out << "address   " << client->address.to_string() << "/" << int(client->source_prefix) << "\n";
+  out << "database  "
+      << (geo.database >= 0 ? engine.geoip()->databases()[geo.database].path : std::string("none"))
+      << "\n";
+  out << "network   " << geo.network.to_string() << " (prefix /" << int(geo.network.length) << ")\n";
+  out << "location  " << format_location(geo.location) << "\n";
+
+  std::string wanted = cl.service.empty() ? "" : dname::to_text(dname::from_text(cl.service).value_or(""));
+  bool shown = false;
+  for (size_t i = 0; i < engine.services().size(); ++i) {
+    const auto& service = engine.services()[i];
+    bool match = wanted.empty() || service.name == wanted ||
+                 service.name.rfind(cl.service + ".", 0) == 0;
+    if (!match) continue;
+    shown = true;
+    out << "\nservice " << service.name << "\n";
+    for (Family family : {Family::V4, Family::V6}) {
+      print_decision(engine, engine.choose(i, family, *client), family, out);
+    }
+  }
+  if (!shown) {
+    err << "geosteer locate: no service named '" << cl.service << "'\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace geosteer::app

@@ -1,0 +1,26 @@
+// The subcommands of the geosteer executable. Each returns the process exit status.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace geosteer::app {
+
+struct CommandLine {
+  std::string command;                // serve, check, locate, version, help
+  std::string config_path;            // -c / --config
+  std::vector<std::string> operands;  // locate ADDRESS
+  std::string service;                // locate --service NAME
+  std::string log_level = "info";     // --log-level
+};
+
+// Parses argv; on a usage error writes it to `err` and returns false.
+bool parse_command_line(int argc, char** argv, CommandLine& out, std::ostream& err);
+void print_usage(std::ostream& out);
+
+int run_check(const CommandLine& cl, std::ostream& out, std::ostream& err);
+int run_locate(const CommandLine& cl, std::ostream& out, std::ostream& err);
+int run_serve(const CommandLine& cl, std::ostream& err);
+
+}  // namespace geosteer::app

@@ -1,0 +1,106 @@
+#include "app/loader.h"
+
+#include <unordered_map>
+
+namespace geosteer::app {
+namespace {
+
+using zones::ConfigError;
+using zones::ConfigErrors;
+
+std::shared_ptr<const steering::GeoIp> open_geoip(const zones::Config& config,
+                                                  std::vector<ConfigError>& errors) {
+  try {
+    return steering::GeoIp::open(config.geoip.databases);
+  } catch (const steering::GeoIpError& e) {
+    const auto& positions = config.geoip.positions;
+    zones::SourcePos pos = e.database_index < positions.size() ? positions[e.database_index]
+                                                               : zones::SourcePos{config.path};
+    errors.push_back({pos, e.what(), "check the path and that the file is a MaxMind DB (.mmdb)"});
+    return nullptr;
+  }
+}
+
+// A mirror without `location:` is placed where GeoIP puts its first address.
+std::optional<steering::Coordinates> locate_mirror(const zones::MirrorConfig& mirror,
+                                                   const steering::GeoIp* geoip,
+                                                   std::vector<ConfigError>& errors) {
+  if (mirror.location) return steering::Coordinates{mirror.location->lat, mirror.location->lon};
+  const IpAddress& first = mirror.ipv4.empty() ? mirror.ipv6.front() : mirror.ipv4.front();
+  if (geoip != nullptr) {
+    auto found = geoip->lookup(first);
+    if (found.location.coordinates) return found.location.coordinates;
+  }
+  errors.push_back({mirror.pos,
+                    "mirror '" + mirror.id + "' has no location and GeoIP has no coordinates for " +
+                        first.to_string(),
+                    "add location: {lat: ..., lon: ...} to the mirror"});
+  return std::nullopt;
+}
+
+std::vector<uint16_t> indices(const std::vector<std::string>& ids,
+                              const std::unordered_map<std::string, uint16_t>& index_of) {
+  std::vector<uint16_t> out;
+  for (const auto& id : ids) out.push_back(index_of.at(id));  // references were validated
+  return out;
+}
+
+steering::ServiceSpec service_spec(const zones::Service& service,
+                                   const std::unordered_map<std::string, uint16_t>& index_of) {
+  steering::ServiceSpec spec;
+  spec.name = service.fqdn;
+  spec.mirrors = indices(service.mirrors, index_of);
+  spec.answers = service.answers;
+  spec.ttl = service.ttl;
+  spec.fallback = indices(service.fallback, index_of);
+  for (const auto& [country, ids] : service.overrides.countries) {
+    spec.country_overrides.emplace_back(country, indices(ids, index_of));
+  }
+  for (const auto& [continent, ids] : service.overrides.continents) {
+    spec.continent_overrides.emplace_back(continent, indices(ids, index_of));
+  }
+  for (const auto& [network, ids] : service.overrides.networks) {
+    spec.network_overrides.emplace_back(network, indices(ids, index_of));
+  }
+  return spec;
+}
+
+}  // namespace
+
+std::shared_ptr<const Snapshot> load_snapshot(const std::string& path, uint64_t generation,
+                                              std::shared_ptr<const healthcheck::HealthState> health) {
+  zones::Config config = zones::parse_config(path);
+  std::vector<ConfigError> errors;
+
+  std::optional<zones::ZoneSet> zone_set;
+  try {
+    zone_set = zones::compile_zones(config);
+  } catch (const ConfigErrors& e) {
+    errors.insert(errors.end(), e.errors().begin(), e.errors().end());
+  }
+
+  auto geoip = open_geoip(config, errors);
+  std::vector<steering::Mirror> mirrors;
+  std::unordered_map<std::string, uint16_t> index_of;
+  for (const auto& m : config.mirrors) {
+    auto location = locate_mirror(m, geoip.get(), errors);
+    index_of.emplace(m.id, static_cast<uint16_t>(mirrors.size()));
+    mirrors.push_back({m.id, location.value_or(steering::Coordinates{}), m.ipv4, m.ipv6, m.drain});
+  }
+  if (!errors.empty()) throw ConfigErrors(std::move(errors));
+
+  std::vector<steering::ServiceSpec> services;
+  for (const zones::Service* service : zones::service_order(config)) {
+    services.push_back(service_spec(*service, index_of));
+  }
+  if (!health) {
+    health = std::make_shared<healthcheck::HealthState>(
+        healthcheck::HealthState::all_up(mirrors.size()));
+  }
+  steering::Engine engine(std::move(mirrors), std::move(services), std::move(geoip),
+                          std::move(health));
+  return std::make_shared<const Snapshot>(std::move(config), std::move(*zone_set),
+                                          std::move(engine), generation);
+}
+
+}  // namespace geosteer::app

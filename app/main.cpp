@@ -1,0 +1,23 @@
+#include <iostream>
+
+#include "app/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace geosteer::app;
+  CommandLine cl;
+  if (!parse_command_line(argc, argv, cl, std::cerr)) {
+    print_usage(std::cerr);
+    return 2;
+  }
+  if (cl.command == "help") {
+    print_usage(std::cout);
+    return 0;
+  }
+  if (cl.command == "version") {
+    std::cout << "geosteer " << GEOSTEER_VERSION << "\n";
+    return 0;
+  }
+  if (cl.command == "check") return run_check(cl, std::cout, std::cerr);
+  if (cl.command == "locate") return run_locate(cl, std::cout, std::cerr);
+  return run_serve(cl, std::cerr);
+}

@@ -1,0 +1,74 @@
+// Everything a query needs, built once per configuration load (or health change)
+// and never modified afterwards. Query threads read the current snapshot through a
+// SnapshotReader, which touches shared memory only when a new one was published.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "dns/responder.h"
+#include "steering/engine.h"
+#include "zones/config.h"
+#include "zones/zone.h"
+
+namespace geosteer::app {
+
+// dns::DynamicAnswers on top of the steering engine: the one place where DNS and
+// geography meet.
+class SteeringAnswers : public dns::DynamicAnswers {
+ public:
+  explicit SteeringAnswers(const steering::Engine& engine) : engine_(engine) {}
+  void answer(int service, Family family, const dns::ClientSubnet& client,
+              dns::DynamicAnswer& out) const override;
+
+ private:
+  const steering::Engine& engine_;
+};
+
+struct Snapshot {
+  Snapshot(zones::Config config, zones::ZoneSet zones, steering::Engine engine,
+           uint64_t generation);
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+
+  const zones::Config config;
+  const zones::ZoneSet zones;
+  const steering::Engine engine;
+  const uint64_t generation;
+  const SteeringAnswers answers;
+  const dns::Responder responder;  // refers to zones and answers above
+};
+
+class SnapshotStore {
+ public:
+  void publish(std::shared_ptr<const Snapshot> snapshot);
+  std::shared_ptr<const Snapshot> current() const { return current_.load(std::memory_order_acquire); }
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+
+ private:
+  std::atomic<std::shared_ptr<const Snapshot>> current_;
+  std::atomic<uint64_t> version_{0};
+};
+
+// Per-thread view of a store: one relaxed counter read per query; the shared
+// pointer is copied only after a publish. Not thread-safe itself: one per thread.
+class SnapshotReader {
+ public:
+  explicit SnapshotReader(const SnapshotStore& store) : store_(store) {}
+  const Snapshot& get() {
+    uint64_t version = store_.version();
+    if (version != seen_) {
+      snapshot_ = store_.current();
+      seen_ = version;
+    }
+    return *snapshot_;
+  }
+
+ private:
+  const SnapshotStore& store_;
+  uint64_t seen_ = UINT64_MAX;
+  std::shared_ptr<const Snapshot> snapshot_;
+};
+
+}  // namespace geosteer::app

