@@ -56,7 +56,8 @@ struct DatabaseInfo {
 class GeoIp {
  public:
   // Opens every database; throws GeoIpError naming the first one that cannot be read
-  // or that has neither layout's location fields.
+  // or is not an IPv4 or IPv6 MaxMind DB. Records missing some field simply give a
+  // location without it.
   static std::shared_ptr<const GeoIp> open(const std::vector<std::string>& paths);
   ~GeoIp();
   GeoIp(const GeoIp&) = delete;
