@@ -13,6 +13,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/ip.h"
@@ -22,8 +23,8 @@ namespace geosteer::zones {
 struct SourcePos {
   std::string file;
   int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based
-  std::string str() const;  // "file:line:column"
+  int column = 0;  // 1-based; 0 when unknown
+  std::string str() const;  // "file:line:column", "file:line" without column, "file" without line
 };
 
 struct ConfigError {
@@ -126,6 +127,10 @@ struct Config {
 
   const MirrorConfig* find_mirror(std::string_view id) const;
 };
+
+// "10s", "500ms", "2m", "1h30m", "7d" (units ms, s, m, h, d; several may be combined,
+// largest first or not); bare digits are seconds. nullopt when malformed or too large.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 // Reads and validates a configuration file. Throws ConfigErrors naming every problem.
 Config parse_config(const std::string& path);

@@ -66,6 +66,7 @@ class Zone {
   std::unordered_map<std::string, Node, Hash, std::equal_to<>> nodes_;
   // Names that exist only as ancestors of other names (empty non-terminals).
   std::unordered_map<std::string, bool, Hash, std::equal_to<>> empty_non_terminals_;
+  bool has_delegations_ = false;  // lets lookup() skip the zone-cut walk in the common case
 };
 
 class ZoneSet {
@@ -76,7 +77,31 @@ class ZoneSet {
 
  private:
   friend ZoneSet compile_zones(const Config&);
+  friend class ZoneBuilder;  // tests build zone sets without the compiler
   std::vector<Zone> zones_;
+};
+
+// Assembles a Zone from wire-format data and checks nothing but duplicates:
+// compile_zones() uses it once the configuration is validated, and tests use it to
+// build zones directly. The caller puts SOA and NS at the origin.
+class ZoneBuilder {
+ public:
+  explicit ZoneBuilder(std::string_view origin);  // canonical wire name
+
+  // Adds one RR; `owner` is canonical and at or below the origin, `rdata` uncompressed
+  // wire format. Identical RRs merge. Returns false when the RRset already had a
+  // different TTL; it then keeps the smaller one.
+  bool add(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata);
+  // Makes `owner` (canonical) the name of service `index` (see service_order()).
+  void add_service(std::string_view owner, int index);
+  // Computes the empty non-terminals and notes the zone cuts; the builder is spent.
+  Zone finish();
+
+  static ZoneSet make_set(std::vector<Zone> zones);
+
+ private:
+  Node& node(std::string_view owner);
+  Zone zone_;
 };
 
 // Services in the global order the rest of the program indexes them by:
