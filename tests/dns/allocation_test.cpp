@@ -1,30 +1,13 @@
 // The query path must not touch the heap (dns/responder.h): every thread answers
-// from fixed buffers. Global operator new is replaced in this test binary to count
-// the allocations made while respond() runs.
+// from fixed buffers.
 #include <gtest/gtest.h>
 
 #include <array>
-#include <cstdlib>
-#include <new>
 
 #include "dns/responder.h"
 #include "tests/dns/dns_test_support.h"
 #include "tests/dns/text_zone.h"
-
-namespace {
-
-thread_local bool counting = false;
-thread_local size_t allocations = 0;
-
-}  // namespace
-
-void* operator new(size_t size) {
-  if (counting) ++allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+#include "tests/support/allocation_counter.h"
 
 namespace geosteer::dns {
 namespace {
@@ -55,12 +38,11 @@ class ResponderAllocationTest : public ::testing::Test {
     return zone.finish();
   }
 
-  size_t allocations_answering(const test::Bytes& query, Transport transport) {
+  long allocations_answering(const test::Bytes& query, Transport transport) {
     RequestInfo info{transport, IpAddress::v4({203, 0, 113, 7})};
-    allocations = 0;
-    counting = true;
+    testing::AllocationCounter counter;
     size_t size = responder.respond(query, info, buffer);
-    counting = false;
+    long allocations = counter.stop();
     EXPECT_GT(size, 0u);
     return allocations;
   }
@@ -83,29 +65,29 @@ class ResponderAllocationTest : public ::testing::Test {
 };
 
 TEST_F(ResponderAllocationTest, CnameChaseIntoAServiceDoesNotAllocate) {
-  EXPECT_EQ(allocations_answering(query("Alias.Example.org.", 1), Transport::Udp), 0u);
+  EXPECT_EQ(allocations_answering(query("Alias.Example.org.", 1), Transport::Udp), 0);
 }
 
 TEST_F(ResponderAllocationTest, NegativeAnswerDoesNotAllocate) {
-  EXPECT_EQ(allocations_answering(query("nope.example.org.", 1), Transport::Udp), 0u);
+  EXPECT_EQ(allocations_answering(query("nope.example.org.", 1), Transport::Udp), 0);
 }
 
 TEST_F(ResponderAllocationTest, ReferralDoesNotAllocate) {
-  EXPECT_EQ(allocations_answering(query("www.sub.example.org.", 1), Transport::Udp), 0u);
+  EXPECT_EQ(allocations_answering(query("www.sub.example.org.", 1), Transport::Udp), 0);
 }
 
 TEST_F(ResponderAllocationTest, TruncationDoesNotAllocate) {
-  EXPECT_EQ(allocations_answering(query("big.example.org.", 16, false), Transport::Udp), 0u);
+  EXPECT_EQ(allocations_answering(query("big.example.org.", 16, false), Transport::Udp), 0);
 }
 
 TEST_F(ResponderAllocationTest, AnyOverTcpDoesNotAllocate) {
-  EXPECT_EQ(allocations_answering(query("mirror.example.org.", 255), Transport::Tcp), 0u);
+  EXPECT_EQ(allocations_answering(query("mirror.example.org.", 255), Transport::Tcp), 0);
 }
 
 TEST_F(ResponderAllocationTest, FormErrDoesNotAllocate) {
   test::Bytes malformed = query("www.example.org.", 1);
   malformed.push_back(0);
-  EXPECT_EQ(allocations_answering(malformed, Transport::Udp), 0u);
+  EXPECT_EQ(allocations_answering(malformed, Transport::Udp), 0);
 }
 
 }  // namespace

@@ -1,32 +1,10 @@
 // The query path promises not to allocate: GeoIp::lookup and Engine::choose run for
-// every A/AAAA query on every thread. This binary replaces the global operator new
-// to count allocations made while a test holds an AllocationCounter.
+// every A/AAAA query on every thread.
 #include <gtest/gtest.h>
-
-#include <atomic>
-#include <cstdlib>
-#include <new>
 
 #include "steering/engine.h"
 #include "tests/steering/fixtures.h"
-
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<long> allocations{0};
-
-void* counted_allocation(size_t size) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-
-void* operator new(size_t size) { return counted_allocation(size); }
-void* operator new[](size_t size) { return counted_allocation(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
+#include "tests/support/allocation_counter.h"
 
 namespace geosteer::steering {
 namespace {
@@ -35,19 +13,7 @@ using testing::fixture;
 using testing::ip;
 using testing::prefix;
 
-// Counts allocations between construction and stop().
-class AllocationCounter {
- public:
-  AllocationCounter() {
-    allocations = 0;
-    counting = true;
-  }
-  ~AllocationCounter() { counting = false; }
-  long stop() {
-    counting = false;
-    return allocations.load();
-  }
-};
+using geosteer::testing::AllocationCounter;
 
 Engine make_engine() {
   std::vector<Mirror> mirrors;
