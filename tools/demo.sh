@@ -22,8 +22,9 @@ done
 
 show() {  # label, subnet
   printf '\n# a client in %s\n' "$1"
-  local cmd="dig @127.0.0.1 -p 5353 $name A +subnet=$2 +noall +answer +opt"
+  local cmd="dig @127.0.0.1 -p 5353 $name A +subnet=$2"
   echo "$cmd"
+  # The answer records, and the ECS option with the scope the server chose.
   $cmd | grep -E "^$name|CLIENT-SUBNET" | sed 's/^/    /'
 }
 show "Berlin"           130.149.7.0/24
