@@ -1,5 +1,8 @@
 #include "healthcheck/state.h"
 
+#include "healthcheck/probe.h"
+#include "healthcheck/settings.h"
+
 namespace geosteer::healthcheck {
 
 const char* to_string(Verdict v) {
@@ -8,6 +11,26 @@ const char* to_string(Verdict v) {
     case Verdict::Stale: return "stale";
     case Verdict::Slow: return "slow";
     case Verdict::Down: return "down";
+  }
+  return "unknown";
+}
+
+const char* to_string(Outcome o) {
+  switch (o) {
+    case Outcome::Ok: return "ok";
+    case Outcome::Failed: return "failed";
+    case Outcome::Stale: return "stale";
+    case Outcome::Slow: return "slow";
+  }
+  return "unknown";
+}
+
+const char* to_string(FreshnessMethod m) {
+  switch (m) {
+    case FreshnessMethod::None: return "none";
+    case FreshnessMethod::Trace: return "trace";
+    case FreshnessMethod::Upstream: return "upstream";
+    case FreshnessMethod::Canary: return "canary";
   }
   return "unknown";
 }

@@ -3,11 +3,16 @@
 // mirror is up and fresh.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace geosteer::healthcheck {
 
+// Ordered from best to worst: steering prefers a better verdict when it must
+// choose among unhealthy mirrors.
 enum class Verdict {
   Up,     // alive, fast enough, in sync
   Stale,  // alive but lagging upstream by more than max_lag
@@ -20,6 +25,13 @@ const char* to_string(Verdict v);
 struct MirrorHealth {
   Verdict verdict = Verdict::Up;
   std::string reason;  // why, for logs and the status page ("HTTP 503", "stale: lag 9h > 6h")
+  bool probed = false;  // false until the first probe result
+  // The latest probe, whatever the verdict.
+  int http_status = 0;
+  std::optional<double> latency_ms;  // time to first byte of the liveness request
+  std::optional<int64_t> lag_seconds;
+  std::chrono::system_clock::time_point last_probe{};
+  std::chrono::system_clock::time_point last_transition{};
 
   bool usable() const { return verdict == Verdict::Up; }
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <numbers>
 #include <stdexcept>
 #include <utility>
@@ -95,26 +96,31 @@ uint8_t scope_prefix(const ServiceSpec& service, const IpAddress& client, unsign
   return static_cast<uint8_t>(std::min(scope, client.bits()));
 }
 
-bool usable(const healthcheck::HealthState& health, size_t mirror) {
+healthcheck::Verdict verdict_of(const healthcheck::HealthState& health, size_t mirror) {
   // A health snapshot shorter than the mirror list has no verdict on the mirrors
   // added since: they count as up.
-  return mirror >= health.mirrors.size() || health.mirrors[mirror].usable();
+  return mirror < health.mirrors.size() ? health.mirrors[mirror].verdict
+                                        : healthcheck::Verdict::Up;
 }
 
-// Mirrors that may answer for the family: not drained, with an address of the family
-// and healthy. When no such mirror is healthy the unhealthy ones stay in (fail open):
-// a possibly broken mirror serves clients better than no answer at all.
-std::vector<uint16_t> candidates_for(const ServiceSpec& service, Family family,
-                                     const std::vector<Mirror>& mirrors,
-                                     const healthcheck::HealthState& health) {
-  std::vector<uint16_t> eligible, healthy;
+// The service's mirrors that could answer for the family at all: not drained (a
+// drained mirror is probed but never answered) and with an address of the family.
+std::vector<uint16_t> answerable(const ServiceSpec& service, Family family,
+                                 const std::vector<Mirror>& mirrors) {
+  std::vector<uint16_t> out;
   for (uint16_t index : service.mirrors) {
     const Mirror& mirror = mirrors[index];
-    if (mirror.drain || addresses_of(mirror, family).empty() || contains(eligible, index)) continue;
-    eligible.push_back(index);
-    if (usable(health, index)) healthy.push_back(index);
+    if (mirror.drain || addresses_of(mirror, family).empty() || contains(out, index)) continue;
+    out.push_back(index);
   }
-  return healthy.empty() ? eligible : healthy;
+  return out;
+}
+
+template <typename Keep>
+std::vector<uint16_t> only(const std::vector<uint16_t>& mirrors, Keep keep) {
+  std::vector<uint16_t> out;
+  std::copy_if(mirrors.begin(), mirrors.end(), std::back_inserter(out), keep);
+  return out;
 }
 
 GeoResult locate(const GeoIp* geoip, const IpAddress& address) {
@@ -178,6 +184,16 @@ const char* to_string(Reason r) {
   return "unknown";
 }
 
+const char* to_string(Tier t) {
+  switch (t) {
+    case Tier::Healthy: return "healthy";
+    case Tier::Stale: return "stale";
+    case Tier::Fallback: return "fallback";
+    case Tier::FailOpen: return "fail-open";
+  }
+  return "unknown";
+}
+
 Engine::Engine(std::vector<Mirror> mirrors, std::vector<ServiceSpec> services,
                std::shared_ptr<const GeoIp> geoip,
                std::shared_ptr<const healthcheck::HealthState> health)
@@ -187,18 +203,44 @@ Engine::Engine(std::vector<Mirror> mirrors, std::vector<ServiceSpec> services,
       health_(health ? std::move(health)
                      : std::make_shared<const healthcheck::HealthState>(
                            healthcheck::HealthState::all_up(mirrors_.size()))) {
-  candidates_.reserve(services_.size());
+  pools_.reserve(services_.size());
   for (const ServiceSpec& service : services_) {
     check_service(service, mirrors_.size());
-    candidates_.push_back({candidates_for(service, Family::V4, mirrors_, *health_),
-                           candidates_for(service, Family::V6, mirrors_, *health_)});
+    pools_.push_back({pool_for(service, Family::V4, mirrors_, *health_),
+                      pool_for(service, Family::V6, mirrors_, *health_)});
   }
+}
+
+// The first tier that has a mirror: healthy ones, else stale ones, else the fallback
+// mirrors that still answer, else every answerable mirror (fail open: a possibly
+// broken mirror serves clients better than no answer at all).
+Engine::Pool Engine::pool_for(const ServiceSpec& service, Family family,
+                              const std::vector<Mirror>& mirrors,
+                              const healthcheck::HealthState& health) {
+  using healthcheck::Verdict;
+  std::vector<uint16_t> all = answerable(service, family, mirrors);
+  auto with_verdict = [&](Verdict verdict) {
+    return [&health, verdict](uint16_t m) { return verdict_of(health, m) == verdict; };
+  };
+  if (auto up = only(all, with_verdict(Verdict::Up)); !up.empty()) return {up, Tier::Healthy};
+  if (auto stale = only(all, with_verdict(Verdict::Stale)); !stale.empty()) {
+    return {stale, Tier::Stale};
+  }
+  // Nothing is up or stale here, so the fallback mirrors that are not down are slow.
+  auto fallback = only(all, [&](uint16_t m) {
+    return contains(service.fallback, m) && verdict_of(health, m) != Verdict::Down;
+  });
+  if (!fallback.empty()) return {fallback, Tier::Fallback};
+  // Healthy when there is no mirror of the family at all: health decided nothing.
+  return {all, all.empty() ? Tier::Healthy : Tier::FailOpen};
 }
 
 Decision Engine::choose(size_t service_index, Family family, const Client& client) const {
   Decision decision;
   const ServiceSpec& service = services_.at(service_index);
-  std::span<const uint16_t> candidates = candidates_[service_index][family_slot(family)];
+  const Pool& pool = pools_[service_index][family_slot(family)];
+  std::span<const uint16_t> candidates = pool.candidates;
+  decision.tier = pool.tier;
   decision.geo = locate(geoip_.get(), client.address);
   if (candidates.empty()) return decision;  // NoCandidate, and no part of the address mattered
 

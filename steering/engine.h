@@ -52,6 +52,16 @@ enum class Reason {
 };
 const char* to_string(Reason r);
 
+// Which of the service's mirrors were candidates, given their health. Each tier is
+// used only when the ones above it have no mirror of the family.
+enum class Tier {
+  Healthy,   // the mirrors that are up
+  Stale,     // none is up: the stale ones, better out of date than nothing
+  Fallback,  // none is up or stale: the fallback mirrors that answer at all (slow ones)
+  FailOpen,  // none of those either: every mirror, whatever its health
+};
+const char* to_string(Tier t);
+
 constexpr size_t kMaxAnswerMirrors = 16;
 
 struct Decision {
@@ -60,6 +70,8 @@ struct Decision {
   // ECS SCOPE PREFIX-LENGTH: how much of the client address decided the answer.
   uint8_t scope_prefix = 0;
   Reason reason = Reason::NoCandidate;  // what decided the first mirror
+  // Healthy also when no mirror has an address of the family: health played no part.
+  Tier tier = Tier::Healthy;
   GeoResult geo;                        // where the client was found
 
   std::span<const uint16_t> chosen() const { return {mirrors.data(), count}; }
@@ -87,8 +99,18 @@ class Engine {
   std::vector<ServiceSpec> services_;
   std::shared_ptr<const GeoIp> geoip_;
   std::shared_ptr<const healthcheck::HealthState> health_;
-  // Precomputed per service and family: mirrors that may be answered at all.
-  std::vector<std::array<std::vector<uint16_t>, 2>> candidates_;
+  // The mirrors that may be answered and the tier they come from; the health is
+  // fixed for the engine's lifetime, so they are computed once at construction.
+  struct Pool {
+    std::vector<uint16_t> candidates;  // config order
+    Tier tier = Tier::Healthy;
+  };
+  // Per service, per family (IPv4, IPv6).
+  std::vector<std::array<Pool, 2>> pools_;
+
+  static Pool pool_for(const ServiceSpec& service, Family family,
+                       const std::vector<Mirror>& mirrors,
+                       const healthcheck::HealthState& health);
 };
 
 }  // namespace geosteer::steering

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <initializer_list>
@@ -200,6 +201,38 @@ class Fields {
   std::vector<Entry> entries_;
 };
 
+using healthcheck::CheckHost;
+using healthcheck::FreshnessMethod;
+using healthcheck::Millis;
+using healthcheck::ProbeSettings;
+using healthcheck::Seconds;
+
+// One `healthcheck:` block as written, holding only the keys it sets: blocks stack
+// key by key (global, then service, then mirror), so an absent key must stay
+// distinguishable from a key set to its default.
+struct HealthcheckBlock {
+  std::optional<Millis> interval, timeout, max_latency;
+  std::optional<double> jitter;
+  std::optional<unsigned> rise, fall, max_redirects;
+  std::optional<std::string> liveness_path, expect_body;
+  std::optional<unsigned> expect_status;
+  std::optional<FreshnessMethod> method;
+  SourcePos method_pos;  // of the `method:` value, where a method's missing needs are reported
+  std::optional<std::string> freshness_path, upstream, canary_list;
+  std::optional<Seconds> max_lag;
+  std::optional<std::vector<std::string>> canaries;
+  std::optional<bool> tls_verify, initial_up;
+  std::optional<std::string> ca_file;
+  std::optional<CheckHost> check_host;
+};
+
+// A service's block with what resolution needs from the service itself.
+struct ServiceHealthcheck {
+  std::vector<std::string> mirrors;  // ids
+  std::string host;                  // fqdn without the final dot
+  HealthcheckBlock block;
+};
+
 class ConfigParser {
  public:
   explicit ConfigParser(std::string path) : path_(std::move(path)) {}
@@ -234,6 +267,14 @@ class ConfigParser {
                              double max);
   std::optional<std::string> name_wire(const YAML::Node& node, std::string_view what,
                                        const std::string& origin_wire);
+  std::optional<std::chrono::milliseconds> duration(const YAML::Node& node, std::string_view what);
+  std::optional<bool> boolean(const YAML::Node& node, std::string_view what);
+  std::optional<size_t> choice(const YAML::Node& node, std::string_view what,
+                               std::initializer_list<std::string_view> options);
+  std::optional<std::string> http_url(const YAML::Node& node, std::string_view what,
+                                      std::string_view label);
+  std::optional<std::string> relative_path(const YAML::Node& node, std::string_view what,
+                                           bool allow_empty);
 
   void parse_server(const YAML::Node& node, ServerConfig& server);
   void parse_listen(const YAML::Node& node, std::vector<ListenAddress>& listen);
@@ -241,7 +282,7 @@ class ConfigParser {
   void parse_geoip(const YAML::Node& node, GeoipConfig& geoip);
 
   void parse_mirrors(const YAML::Node& node, std::vector<MirrorConfig>& mirrors);
-  void parse_mirror(const YAML::Node& node, MirrorConfig& mirror);
+  void parse_mirror(const YAML::Node& node, MirrorConfig& mirror, HealthcheckBlock& health);
   void parse_mirror_id(const YAML::Node& node, MirrorConfig& mirror);
   void parse_url(const YAML::Node& node, MirrorConfig& mirror);
   void parse_addresses(const YAML::Node& node, Family family, std::vector<IpAddress>& out);
@@ -252,7 +293,8 @@ class ConfigParser {
   void parse_soa(const YAML::Node& node, const std::string& origin_wire, Soa& soa);
   void parse_ns(const YAML::Node& node, const std::string& origin_wire, ZoneConfig& zone);
   void parse_records(const YAML::Node& node, ZoneConfig& zone);
-  void parse_service(const YAML::Node& node, const std::string& origin_wire, Service& service);
+  void parse_service(const YAML::Node& node, const std::string& origin_wire, Service& service,
+                     HealthcheckBlock& health);
   void parse_service_name(const YAML::Node& node, const std::string& origin_wire,
                           Service& service);
   std::vector<std::string> parse_ids(const YAML::Node& node, std::string_view what,
@@ -262,8 +304,23 @@ class ConfigParser {
   void parse_continent_overrides(const YAML::Node& node, Service& service);
   void parse_network_overrides(const YAML::Node& node, Service& service);
 
+  HealthcheckBlock parse_healthcheck(const YAML::Node& node,
+                                     healthcheck::CheckerSettings* checker);
+  void parse_liveness(const YAML::Node& node, HealthcheckBlock& block);
+  void parse_freshness(const YAML::Node& node, HealthcheckBlock& block);
+  void parse_canaries(const YAML::Node& node, HealthcheckBlock& block);
+  void parse_ca_file(const YAML::Node& node, HealthcheckBlock& block);
+  void resolve_probes(std::vector<MirrorConfig>& mirrors);
+  void check_freshness(const ProbeSettings& probe, const SourcePos& method_pos);
+
   std::string path_;
   std::vector<ConfigError> errors_;
+  // Health check blocks until resolution: mirror blocks are indexed like the mirrors,
+  // service blocks are in configuration order.
+  HealthcheckBlock global_health_;
+  bool any_healthcheck_ = false;  // a healthcheck: block anywhere turns probing on
+  std::vector<HealthcheckBlock> mirror_health_;
+  std::vector<ServiceHealthcheck> service_health_;
   std::vector<std::pair<std::string, SourcePos>> mirror_ids_;  // config order, for suggestions
   std::vector<std::pair<std::string, SourcePos>> origins_;
   std::vector<std::pair<std::string, SourcePos>> service_names_;
@@ -402,6 +459,84 @@ std::optional<std::string> ConfigParser::name_wire(const YAML::Node& node,
   return wire;
 }
 
+std::optional<std::chrono::milliseconds> ConfigParser::duration(const YAML::Node& node,
+                                                                std::string_view what) {
+  auto text = scalar(node, what);
+  if (!text) return std::nullopt;
+  auto d = parse_duration(*text);
+  if (!d) {
+    error(node, std::string(what) + " must be a duration, got " + quoted(*text),
+          "e.g. 10s, 500ms or 2m; a bare number is seconds");
+    return std::nullopt;
+  }
+  if (d->count() == 0) {
+    error(node, std::string(what) + " must be longer than zero");
+    return std::nullopt;
+  }
+  return d;
+}
+
+std::optional<bool> ConfigParser::boolean(const YAML::Node& node, std::string_view what) {
+  if (!scalar(node, what)) return std::nullopt;
+  bool value = false;
+  if (YAML::convert<bool>::decode(node, value)) return value;
+  error(node, std::string(what) + " must be true or false, got " + quoted(node.Scalar()));
+  return std::nullopt;
+}
+
+// The index of the option the value names.
+std::optional<size_t> ConfigParser::choice(const YAML::Node& node, std::string_view what,
+                                           std::initializer_list<std::string_view> options) {
+  auto text = scalar(node, what);
+  if (!text) return std::nullopt;
+  auto found = std::find(options.begin(), options.end(), *text);
+  if (found != options.end()) return static_cast<size_t>(found - options.begin());
+  auto suggestion = closest(*text, options);
+  error(node, std::string(what) + " must be one of " + join(options) + ", got " + quoted(*text),
+        suggestion ? "did you mean " + quoted(*suggestion) + "?" : "");
+  return std::nullopt;
+}
+
+// An http:// or https:// URL with a host, made to end in '/' so that paths append to it.
+std::optional<std::string> ConfigParser::http_url(const YAML::Node& node, std::string_view what,
+                                                  std::string_view label) {
+  auto url = scalar(node, what);
+  if (!url) return std::nullopt;
+  std::string_view rest;
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (url->compare(0, scheme.size(), scheme) == 0) {
+      rest = std::string_view(*url).substr(scheme.size());
+    }
+  }
+  if (rest.data() == nullptr) {
+    error(node, std::string(label) + " " + quoted(*url) + " must start with http:// or https://");
+    return std::nullopt;
+  }
+  if (rest.empty() || rest[0] == '/') {
+    error(node, std::string(label) + " " + quoted(*url) + " has no host");
+    return std::nullopt;
+  }
+  if (url->back() != '/') *url += '/';
+  return url;
+}
+
+// A path that is appended to a mirror's (or the upstream's) URL.
+std::optional<std::string> ConfigParser::relative_path(const YAML::Node& node,
+                                                       std::string_view what, bool allow_empty) {
+  auto path = scalar(node, what);
+  if (!path) return std::nullopt;
+  if (path->empty() && !allow_empty) {
+    error(node, std::string(what) + " must not be empty");
+    return std::nullopt;
+  }
+  if (!path->empty() && (*path)[0] == '/') {
+    error(node, std::string(what) + " must be relative to the mirror's URL, got " + quoted(*path),
+          "drop the leading '/'");
+    return std::nullopt;
+  }
+  return path;
+}
+
 // --- top level -----------------------------------------------------------------
 
 Config ConfigParser::parse(const YAML::Node& root) {
@@ -428,10 +563,13 @@ Config ConfigParser::parse(const YAML::Node& root) {
   if (const Entry* e = required(*top, "zones", "the configuration")) {
     parse_zones(e->value, config.zones);
   }
-  // Accepted ahead of the features that will read them; their shape is already fixed.
-  for (std::string_view key : {"healthcheck", "metrics"}) {
-    if (const Entry* e = top->find(key)) expect(e->value, YAML::NodeType::Map, quoted(key));
+  if (const Entry* e = top->find("healthcheck")) {
+    global_health_ = parse_healthcheck(e->value, &config.checker);
   }
+  resolve_probes(config.mirrors);
+  config.checker.enabled = any_healthcheck_;
+  // Accepted ahead of the feature that will read it; its shape is already fixed.
+  if (const Entry* e = top->find("metrics")) expect(e->value, YAML::NodeType::Map, "'metrics'");
   return config;
 }
 
@@ -447,17 +585,7 @@ void ConfigParser::parse_server(const YAML::Node& node, ServerConfig& server) {
     if (auto v = scalar(e->value, "'identity'")) server.identity = *v;
   }
   if (const Entry* e = f->find("tcp_idle_timeout")) {
-    if (auto text = scalar(e->value, "'tcp_idle_timeout'")) {
-      auto d = parse_duration(*text);
-      if (!d) {
-        error(e->value, "'tcp_idle_timeout' must be a duration, got " + quoted(*text),
-              "e.g. 10s, 500ms or 2m; a bare number is seconds");
-      } else if (d->count() == 0) {
-        error(e->value, "'tcp_idle_timeout' must be longer than zero");
-      } else {
-        server.tcp_idle_timeout = *d;
-      }
-    }
+    if (auto d = duration(e->value, "'tcp_idle_timeout'")) server.tcp_idle_timeout = *d;
   }
   set_integer(*f, "tcp_max_connections", 1, 1000000, server.tcp_max_connections);
   set_integer(*f, "max_udp_payload", 512, 4096, server.max_udp_payload);
@@ -546,12 +674,15 @@ void ConfigParser::parse_mirrors(const YAML::Node& node, std::vector<MirrorConfi
   for (const auto& item : node) {
     MirrorConfig mirror;
     mirror.pos = pos(item);
-    parse_mirror(item, mirror);
+    HealthcheckBlock health;
+    parse_mirror(item, mirror, health);
     mirrors.push_back(std::move(mirror));
+    mirror_health_.push_back(std::move(health));
   }
 }
 
-void ConfigParser::parse_mirror(const YAML::Node& node, MirrorConfig& mirror) {
+void ConfigParser::parse_mirror(const YAML::Node& node, MirrorConfig& mirror,
+                                HealthcheckBlock& health) {
   auto f = fields(node, "mirror", {"id", "url", "ipv4", "ipv6", "location", "drain",
                                    "healthcheck"});
   if (!f) return;
@@ -566,16 +697,9 @@ void ConfigParser::parse_mirror(const YAML::Node& node, MirrorConfig& mirror) {
   }
   if (const Entry* e = f->find("location")) mirror.location = parse_location(e->value);
   if (const Entry* e = f->find("drain")) {
-    bool drain = false;
-    if (scalar(e->value, "'drain'") && YAML::convert<bool>::decode(e->value, drain)) {
-      mirror.drain = drain;
-    } else if (e->value.IsScalar()) {
-      error(e->value, "'drain' must be true or false, got " + quoted(e->value.Scalar()));
-    }
+    if (auto drain = boolean(e->value, "'drain'")) mirror.drain = *drain;
   }
-  if (const Entry* e = f->find("healthcheck")) {
-    expect(e->value, YAML::NodeType::Map, "'healthcheck'");
-  }
+  if (const Entry* e = f->find("healthcheck")) health = parse_healthcheck(e->value, nullptr);
 }
 
 void ConfigParser::parse_mirror_id(const YAML::Node& node, MirrorConfig& mirror) {
@@ -600,22 +724,7 @@ void ConfigParser::parse_mirror_id(const YAML::Node& node, MirrorConfig& mirror)
 }
 
 void ConfigParser::parse_url(const YAML::Node& node, MirrorConfig& mirror) {
-  auto url = scalar(node, "'url'");
-  if (!url) return;
-  std::string_view rest;
-  for (std::string_view scheme : {"http://", "https://"}) {
-    if (url->compare(0, scheme.size(), scheme) == 0) rest = std::string_view(*url).substr(scheme.size());
-  }
-  if (rest.data() == nullptr) {
-    error(node, "mirror URL " + quoted(*url) + " must start with http:// or https://");
-    return;
-  }
-  if (rest.empty() || rest[0] == '/') {
-    error(node, "mirror URL " + quoted(*url) + " has no host");
-    return;
-  }
-  mirror.url = *url;
-  if (mirror.url.back() != '/') mirror.url += '/';
+  if (auto url = http_url(node, "'url'", "mirror URL")) mirror.url = *url;
 }
 
 void ConfigParser::parse_addresses(const YAML::Node& node, Family family,
@@ -695,7 +804,10 @@ void ConfigParser::parse_zone(const YAML::Node& node, ZoneConfig& zone) {
   for (const auto& item : services->value) {
     Service service;
     service.pos = pos(item);
-    parse_service(item, *origin_wire, service);
+    HealthcheckBlock health;
+    parse_service(item, *origin_wire, service, health);
+    std::string host = service.fqdn.empty() ? "" : service.fqdn.substr(0, service.fqdn.size() - 1);
+    service_health_.push_back({service.mirrors, std::move(host), std::move(health)});
     zone.services.push_back(std::move(service));
   }
 }
@@ -738,9 +850,9 @@ void ConfigParser::parse_records(const YAML::Node& node, ZoneConfig& zone) {
 // --- services ------------------------------------------------------------------
 
 void ConfigParser::parse_service(const YAML::Node& node, const std::string& origin_wire,
-                                 Service& service) {
+                                 Service& service, HealthcheckBlock& health) {
   auto f = fields(node, "service",
-                  {"name", "mirrors", "answers", "ttl", "fallback", "overrides"});
+                  {"name", "mirrors", "answers", "ttl", "fallback", "overrides", "healthcheck"});
   if (!f) return;
   if (const Entry* e = required(*f, "name", "service")) {
     parse_service_name(e->value, origin_wire, service);
@@ -757,6 +869,7 @@ void ConfigParser::parse_service(const YAML::Node& node, const std::string& orig
     service.fallback = parse_ids(e->value, "'fallback'", &service);
   }
   if (const Entry* e = f->find("overrides")) parse_overrides(e->value, service);
+  if (const Entry* e = f->find("healthcheck")) health = parse_healthcheck(e->value, nullptr);
 }
 
 void ConfigParser::parse_service_name(const YAML::Node& node, const std::string& origin_wire,
@@ -878,6 +991,208 @@ void ConfigParser::parse_network_overrides(const YAML::Node& node, Service& serv
     }
     auto ids = parse_ids(e.value, "the override for " + e.key, &service);
     service.overrides.networks.emplace_back(*prefix, std::move(ids));
+  }
+}
+
+// --- health checks -------------------------------------------------------------
+
+// `checker` is the place for the checker-wide settings: given for the global block only.
+HealthcheckBlock ConfigParser::parse_healthcheck(const YAML::Node& node,
+                                                 healthcheck::CheckerSettings* checker) {
+  any_healthcheck_ = true;
+  HealthcheckBlock block;
+  auto f = fields(node, "'healthcheck'",
+                  {"interval", "jitter", "timeout", "rise", "fall", "concurrency", "liveness",
+                   "freshness", "max_latency", "tls_verify", "ca_file", "check_host", "initial",
+                   "max_redirects"});
+  if (!f) return block;
+  if (const Entry* e = f->find("interval")) block.interval = duration(e->value, "'interval'");
+  if (const Entry* e = f->find("jitter")) block.jitter = real(e->value, "'jitter'", 0, 0.5);
+  if (const Entry* e = f->find("timeout")) block.timeout = duration(e->value, "'timeout'");
+  set_integer(*f, "rise", 1, 100, block.rise);
+  set_integer(*f, "fall", 1, 100, block.fall);
+  if (checker != nullptr) {
+    set_integer(*f, "concurrency", 1, 1024, checker->concurrency);
+  } else if (const Entry* e = f->find("concurrency")) {
+    error(e->key_node, "'concurrency' applies to the whole health checker",
+          "set it in the top-level healthcheck:");
+  }
+  if (const Entry* e = f->find("liveness")) parse_liveness(e->value, block);
+  if (const Entry* e = f->find("freshness")) parse_freshness(e->value, block);
+  if (const Entry* e = f->find("max_latency")) {
+    block.max_latency = duration(e->value, "'max_latency'");
+  }
+  if (const Entry* e = f->find("tls_verify")) block.tls_verify = boolean(e->value, "'tls_verify'");
+  if (const Entry* e = f->find("ca_file")) parse_ca_file(e->value, block);
+  if (const Entry* e = f->find("check_host")) {
+    if (auto index = choice(e->value, "'check_host'", {"mirror", "service"})) {
+      block.check_host = *index == 0 ? CheckHost::Mirror : CheckHost::Service;
+    }
+  }
+  if (const Entry* e = f->find("initial")) {
+    if (auto index = choice(e->value, "'initial'", {"up", "down"})) block.initial_up = *index == 0;
+  }
+  set_integer(*f, "max_redirects", 0, 10, block.max_redirects);
+  return block;
+}
+
+void ConfigParser::parse_liveness(const YAML::Node& node, HealthcheckBlock& block) {
+  auto f = fields(node, "'liveness'", {"path", "expect_status", "expect_body"});
+  if (!f) return;
+  // An empty path probes the mirror's URL itself.
+  if (const Entry* e = f->find("path")) {
+    block.liveness_path = relative_path(e->value, "'path'", true);
+  }
+  set_integer(*f, "expect_status", 100, 599, block.expect_status);
+  if (const Entry* e = f->find("expect_body")) {
+    block.expect_body = scalar(e->value, "'expect_body'");
+  }
+}
+
+void ConfigParser::parse_freshness(const YAML::Node& node, HealthcheckBlock& block) {
+  auto f = fields(node, "'freshness'",
+                  {"method", "path", "upstream", "max_lag", "canaries", "canary_list"});
+  if (!f) return;
+  if (const Entry* e = f->find("method")) {
+    constexpr std::array<FreshnessMethod, 4> kMethods = {
+        FreshnessMethod::None, FreshnessMethod::Trace, FreshnessMethod::Upstream,
+        FreshnessMethod::Canary};
+    if (auto index = choice(e->value, "'method'", {"none", "trace", "upstream", "canary"})) {
+      block.method = kMethods[*index];
+      block.method_pos = pos(e->value);
+    }
+  }
+  // Empty only matters to the methods that read the path; resolution reports it for them.
+  if (const Entry* e = f->find("path")) {
+    block.freshness_path = relative_path(e->value, "'path'", true);
+  }
+  if (const Entry* e = f->find("upstream")) {
+    block.upstream = http_url(e->value, "'upstream'", "upstream URL");
+  }
+  if (const Entry* e = f->find("max_lag")) {
+    auto lag = duration(e->value, "'max_lag'");
+    if (lag && lag->count() % 1000 != 0) {
+      error(e->value, "'max_lag' must be whole seconds, got " + quoted(e->value.Scalar()));
+    } else if (lag) {
+      block.max_lag = std::chrono::duration_cast<Seconds>(*lag);
+    }
+  }
+  if (const Entry* e = f->find("canaries")) parse_canaries(e->value, block);
+  if (const Entry* e = f->find("canary_list")) {
+    block.canary_list = relative_path(e->value, "'canary_list'", false);
+  }
+}
+
+void ConfigParser::parse_canaries(const YAML::Node& node, HealthcheckBlock& block) {
+  if (!expect(node, YAML::NodeType::Sequence, "'canaries'")) return;
+  std::vector<std::string> canaries;
+  for (const auto& item : node) {
+    if (auto path = relative_path(item, "a canary path", false)) canaries.push_back(*path);
+  }
+  block.canaries = std::move(canaries);
+}
+
+// Why the file cannot be read, or nullopt when it can.
+std::optional<std::string> unreadable(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "r");
+  if (file == nullptr) return std::strerror(errno);
+  // Opening a directory succeeds; reading it does not.
+  errno = 0;
+  std::fgetc(file);
+  int read_error = std::ferror(file) ? errno : 0;
+  std::fclose(file);
+  if (read_error != 0) return std::strerror(read_error);
+  return std::nullopt;
+}
+
+void ConfigParser::parse_ca_file(const YAML::Node& node, HealthcheckBlock& block) {
+  auto path = scalar(node, "'ca_file'");
+  if (!path) return;
+  if (auto why = unreadable(*path)) {
+    error(node, "cannot read 'ca_file' " + quoted(*path) + ": " + *why,
+          "a PEM file of CA certificates; relative paths are relative to the working directory");
+    return;
+  }
+  block.ca_file = *path;
+}
+
+template <typename T>
+void take(const std::optional<T>& from, T& to) {
+  if (from) to = *from;
+}
+
+// Lays `block` over the settings resolved so far: the keys it sets win.
+void apply(const HealthcheckBlock& block, ProbeSettings& probe, SourcePos& method_pos) {
+  take(block.interval, probe.interval);
+  take(block.jitter, probe.jitter);
+  take(block.timeout, probe.timeout);
+  take(block.rise, probe.rise);
+  take(block.fall, probe.fall);
+  take(block.liveness_path, probe.liveness.path);
+  take(block.expect_status, probe.liveness.expect_status);
+  take(block.expect_body, probe.liveness.expect_body);
+  take(block.method, probe.freshness.method);
+  if (block.method) method_pos = block.method_pos;
+  take(block.freshness_path, probe.freshness.path);
+  take(block.upstream, probe.freshness.upstream);
+  take(block.max_lag, probe.freshness.max_lag);
+  take(block.canaries, probe.freshness.canaries);
+  take(block.canary_list, probe.freshness.canary_list);
+  if (block.max_latency) probe.max_latency = block.max_latency;
+  take(block.tls_verify, probe.tls_verify);
+  take(block.ca_file, probe.ca_file);
+  take(block.check_host, probe.check_host);
+  take(block.initial_up, probe.initial_up);
+  take(block.max_redirects, probe.max_redirects);
+}
+
+void ConfigParser::resolve_probes(std::vector<MirrorConfig>& mirrors) {
+  for (size_t i = 0; i < mirrors.size() && i < mirror_health_.size(); ++i) {
+    MirrorConfig& mirror = mirrors[i];
+    SourcePos method_pos;
+    apply(global_health_, mirror.probe, method_pos);
+    auto lists_mirror = [&](const ServiceHealthcheck& service) {
+      return std::find(service.mirrors.begin(), service.mirrors.end(), mirror.id) !=
+             service.mirrors.end();
+    };
+    auto first = std::find_if(service_health_.begin(), service_health_.end(), lists_mirror);
+    if (first != service_health_.end()) {
+      apply(first->block, mirror.probe, method_pos);
+      mirror.service_host = first->host;
+    }
+    apply(mirror_health_[i], mirror.probe, method_pos);
+    check_freshness(mirror.probe, method_pos);
+  }
+}
+
+// What a freshness method needs can come from any block, so it is checked once the
+// settings are resolved, and reported where the method was chosen.
+void ConfigParser::check_freshness(const ProbeSettings& probe, const SourcePos& method_pos) {
+  const auto& freshness = probe.freshness;
+  const std::string method = quoted(healthcheck::to_string(freshness.method));
+  auto report = [&](std::string message, std::string hint) {
+    ConfigError e{method_pos, std::move(message), std::move(hint)};
+    // Every mirror that inherits a method sees the same omission: report it once.
+    auto same = [&](const ConfigError& known) {
+      return known.pos.str() == e.pos.str() && known.message == e.message;
+    };
+    if (std::none_of(errors_.begin(), errors_.end(), same)) errors_.push_back(std::move(e));
+  };
+  bool compares_upstream = freshness.method == FreshnessMethod::Upstream ||
+                           freshness.method == FreshnessMethod::Canary;
+  if (compares_upstream && freshness.upstream.empty()) {
+    report("freshness method " + method + " needs an 'upstream' URL",
+           "e.g. upstream: \"https://ci.guix.gnu.org/\"");
+  }
+  if (freshness.method == FreshnessMethod::Canary && freshness.canaries.empty() &&
+      freshness.canary_list.empty()) {
+    report("freshness method 'canary' needs 'canaries' or 'canary_list'",
+           "narinfo paths every mirror in sync serves, or a file on the upstream listing them");
+  }
+  bool reads_trace = freshness.method == FreshnessMethod::Trace ||
+                     freshness.method == FreshnessMethod::Upstream;
+  if (reads_trace && freshness.path.empty()) {
+    report("freshness method " + method + " needs a 'path'", "e.g. path: trace/last-sync");
   }
 }
 

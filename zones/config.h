@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/ip.h"
+#include "healthcheck/settings.h"
 
 namespace geosteer::zones {
 
@@ -114,7 +115,10 @@ struct MirrorConfig {
   std::string url;  // http:// or https://, ends with '/'
   std::vector<IpAddress> ipv4, ipv6;
   std::optional<GeoPoint> location;  // absent: taken from GeoIP of the first address
-  bool drain = false;
+  bool drain = false;  // probed, never answered
+  // Resolved: global healthcheck, then the first service listing the mirror, then its own.
+  healthcheck::ProbeSettings probe;
+  std::string service_host;  // that first service's name without the final dot (check_host: service)
   SourcePos pos;
 };
 
@@ -124,6 +128,7 @@ struct Config {
   GeoipConfig geoip;
   std::vector<ZoneConfig> zones;
   std::vector<MirrorConfig> mirrors;
+  healthcheck::CheckerSettings checker;  // global healthcheck.concurrency
 
   const MirrorConfig* find_mirror(std::string_view id) const;
 };

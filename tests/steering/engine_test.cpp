@@ -87,6 +87,10 @@ class EngineTest : public ::testing::Test {
     state.mirrors[mirror].verdict = verdict;
     health = std::make_shared<const healthcheck::HealthState>(state);
   }
+
+  void set_all(healthcheck::Verdict verdict) {
+    for (uint16_t m = 0; m < mirrors.size(); ++m) set_verdict(m, verdict);
+  }
 };
 
 using Strings = std::vector<std::string>;
@@ -245,14 +249,115 @@ TEST_F(EngineTest, ScopeWithoutGeoIpIsZeroUnlessOverridesNeedMore) {
   EXPECT_EQ(d.scope_prefix, 5);
 }
 
-TEST_F(EngineTest, UnhealthyMirrorIsSkipped) {
-  set_verdict(kBerlin, healthcheck::Verdict::Down);
-  EXPECT_EQ(ids(choose("130.149.7.7")), (Strings{"bordeaux", "us-east"}));
+TEST_F(EngineTest, EveryMirrorUpIsTheHealthyTier) {
+  EXPECT_EQ(choose("130.149.7.7").tier, Tier::Healthy);
 }
 
-TEST_F(EngineTest, AllUnhealthyFailsOpen) {
-  for (uint16_t m = 0; m < mirrors.size(); ++m) set_verdict(m, healthcheck::Verdict::Stale);
-  EXPECT_EQ(ids(choose("130.149.7.7")), (Strings{"berlin", "bordeaux"}));
+TEST_F(EngineTest, UnhealthyMirrorIsSkipped) {
+  set_verdict(kBerlin, healthcheck::Verdict::Down);
+  Decision d = choose("130.149.7.7");
+  EXPECT_EQ(ids(d), (Strings{"bordeaux", "us-east"}));
+  EXPECT_EQ(d.tier, Tier::Healthy);
+}
+
+TEST_F(EngineTest, StaleMirrorLosesToAnUpOneEvenIfMuchCloser) {
+  set_all(healthcheck::Verdict::Down);
+  set_verdict(kBerlin, healthcheck::Verdict::Stale);  // next door to the client
+  set_verdict(kSydney, healthcheck::Verdict::Up);     // the other side of the Earth
+  Decision d = choose("130.149.7.7");
+  EXPECT_EQ(ids(d), (Strings{"sydney"}));
+  EXPECT_EQ(d.tier, Tier::Healthy);
+}
+
+TEST_F(EngineTest, WithNothingUpTheStaleOnesAnswer) {
+  set_all(healthcheck::Verdict::Down);
+  set_verdict(kTokyo, healthcheck::Verdict::Stale);
+  set_verdict(kUsEast, healthcheck::Verdict::Stale);
+  set_verdict(kBerlin, healthcheck::Verdict::Slow);
+  Decision d = choose("130.149.7.7");
+  EXPECT_EQ(ids(d), (Strings{"us-east", "tokyo"}));
+  EXPECT_EQ(d.tier, Tier::Stale);
+  EXPECT_EQ(d.reason, Reason::Distance);
+}
+
+TEST_F(EngineTest, EveryMirrorStaleAnswersByDistanceAsUsual) {
+  set_all(healthcheck::Verdict::Stale);
+  Decision d = choose("130.149.7.7");
+  EXPECT_EQ(ids(d), (Strings{"berlin", "bordeaux"}));
+  EXPECT_EQ(d.tier, Tier::Stale);
+}
+
+TEST_F(EngineTest, WithNothingUpOrStaleTheSlowFallbackMirrorsAnswer) {
+  set_all(healthcheck::Verdict::Down);
+  set_verdict(kBordeaux, healthcheck::Verdict::Slow);  // a fallback mirror
+  set_verdict(kUsWest, healthcheck::Verdict::Slow);    // not one
+  Decision d = choose("8.8.8.8");                      // California: us-west is next door
+  EXPECT_EQ(ids(d), (Strings{"bordeaux"}));
+  EXPECT_EQ(d.tier, Tier::Fallback);
+}
+
+TEST_F(EngineTest, FallbackTierSkipsFallbackMirrorsThatAreDown) {
+  set_all(healthcheck::Verdict::Down);
+  set_verdict(kBordeaux, healthcheck::Verdict::Slow);
+  Decision d = choose("100.64.1.1");  // unlocated: berlin would be first of the fallback list
+  EXPECT_EQ(ids(d), (Strings{"bordeaux"}));
+  EXPECT_EQ(d.reason, Reason::Fallback);
+  EXPECT_EQ(d.tier, Tier::Fallback);
+}
+
+TEST_F(EngineTest, WithNothingElseEveryMirrorAnswersWhateverItsHealth) {
+  set_all(healthcheck::Verdict::Slow);
+  set_verdict(kBerlin, healthcheck::Verdict::Down);
+  set_verdict(kBordeaux, healthcheck::Verdict::Down);  // the whole fallback list is down
+  Decision d = choose("130.149.7.7");
+  EXPECT_EQ(ids(d), (Strings{"berlin", "bordeaux"}));
+  EXPECT_EQ(d.tier, Tier::FailOpen);
+}
+
+TEST_F(EngineTest, DrainedMirrorIsNotAnsweredEvenWhenFailingOpen) {
+  set_all(healthcheck::Verdict::Down);
+  mirrors[kBerlin].drain = true;
+  Decision d = choose("130.149.7.7");
+  EXPECT_EQ(ids(d), (Strings{"bordeaux", "us-east"}));
+  EXPECT_EQ(d.tier, Tier::FailOpen);
+}
+
+TEST_F(EngineTest, DrainedMirrorDoesNotCountAsUp) {
+  set_all(healthcheck::Verdict::Stale);
+  set_verdict(kBerlin, healthcheck::Verdict::Up);
+  mirrors[kBerlin].drain = true;
+  Decision d = choose("130.149.7.7");
+  EXPECT_EQ(ids(d), (Strings{"bordeaux", "us-east"}));
+  EXPECT_EQ(d.tier, Tier::Stale);
+}
+
+TEST_F(EngineTest, TiersAreChosenPerFamily) {
+  set_all(healthcheck::Verdict::Stale);
+  set_verdict(kBerlin, healthcheck::Verdict::Up);  // IPv4 only
+  Decision a = choose("130.149.7.7");
+  EXPECT_EQ(ids(a), (Strings{"berlin"}));
+  EXPECT_EQ(a.tier, Tier::Healthy);
+  Decision aaaa = choose("2001:638::1", Family::V6);
+  EXPECT_EQ(ids(aaaa), (Strings{"bordeaux", "us-east"}));
+  EXPECT_EQ(aaaa.tier, Tier::Stale);
+}
+
+TEST_F(EngineTest, NoMirrorOfTheFamilyIsNotAHealthTier) {
+  set_all(healthcheck::Verdict::Down);
+  service.mirrors = {kBerlin, kSaoPaulo};
+  Decision d = choose("2001:638::1", Family::V6);
+  EXPECT_EQ(d.count, 0);
+  EXPECT_EQ(d.tier, Tier::Healthy);
+}
+
+TEST_F(EngineTest, MirrorsMissingFromAShortHealthStateCountAsUp) {
+  health = std::make_shared<const healthcheck::HealthState>(healthcheck::HealthState::all_up(1));
+  auto state = *health;
+  state.mirrors[kBerlin].verdict = healthcheck::Verdict::Down;
+  health = std::make_shared<const healthcheck::HealthState>(state);
+  Decision d = choose("130.149.7.7");
+  EXPECT_EQ(ids(d), (Strings{"bordeaux", "us-east"}));
+  EXPECT_EQ(d.tier, Tier::Healthy);
 }
 
 TEST_F(EngineTest, ServiceWithTooManyMirrorsIsRejected) {
@@ -273,6 +378,13 @@ TEST(EngineDistance, IsSymmetricAndZeroForSamePoint) {
   Coordinates sydney{-33.87, 151.21}, sao_paulo{-23.55, -46.63};
   EXPECT_DOUBLE_EQ(Engine::distance_km(sydney, sao_paulo), Engine::distance_km(sao_paulo, sydney));
   EXPECT_DOUBLE_EQ(Engine::distance_km(sydney, sydney), 0);
+}
+
+TEST(EngineTier, NamesAreStable) {
+  EXPECT_STREQ(to_string(Tier::Healthy), "healthy");
+  EXPECT_STREQ(to_string(Tier::Stale), "stale");
+  EXPECT_STREQ(to_string(Tier::Fallback), "fallback");
+  EXPECT_STREQ(to_string(Tier::FailOpen), "fail-open");
 }
 
 TEST(EngineReason, NamesAreStable) {

@@ -1,0 +1,65 @@
+// One probe of one mirror over HTTP or HTTPS (Boost.Beast, OpenSSL): liveness,
+// latency and freshness, under one timeout. Asynchronous on the caller's
+// io_context; never blocks it.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/asio.h"
+#include "common/ip.h"
+#include "healthcheck/settings.h"
+
+namespace geosteer::healthcheck {
+
+struct Target {
+  std::string mirror_id;
+  std::string url;        // the mirror's base URL, ending in '/'
+  IpAddress address;      // where to connect: the address DNS hands out for it
+  std::string service_host;  // SNI/Host when settings.check_host is Service
+  ProbeSettings settings;
+
+  friend bool operator==(const Target&, const Target&);
+};
+
+enum class Outcome {
+  Ok,      // alive, fresh and fast
+  Failed,  // not alive: connection, TLS, status or body wrong, or timeout
+  Stale,   // alive, but lagging more than max_lag (or a canary missing or different)
+  Slow,    // alive and fresh, but slower than max_latency
+};
+const char* to_string(Outcome o);
+
+struct ProbeResult {
+  Outcome outcome = Outcome::Failed;
+  // Human-readable, short: "connect refused", "timeout after 5s", "HTTP 503",
+  // "body does not match", "TLS: certificate expired", "stale: lag 9h > 6h".
+  std::string reason;
+  int http_status = 0;  // of the liveness request; 0 when none arrived
+  // Milliseconds of the liveness request's phases, when they happened.
+  std::optional<double> connect_ms, tls_ms, first_byte_ms;
+  std::optional<int64_t> lag_seconds;  // freshness lag, when measured
+  std::vector<std::string> redirects;  // URLs followed, in order
+};
+
+// Probes share TLS contexts (one per CA setting) and cached upstream answers.
+class Prober {
+ public:
+  explicit Prober(boost::asio::io_context& io);
+  ~Prober();
+  Prober(const Prober&) = delete;
+  Prober& operator=(const Prober&) = delete;
+
+  // Runs one probe; `done` is called exactly once, on the io_context.
+  void probe(const Target& target, std::function<void(ProbeResult)> done);
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace geosteer::healthcheck
