@@ -13,7 +13,8 @@ namespace geosteer::app {
 namespace {
 
 bool known_command(const std::string& c) {
-  return c == "serve" || c == "check" || c == "locate" || c == "version" || c == "help";
+  return c == "serve" || c == "check" || c == "locate" || c == "probe" || c == "version" ||
+         c == "help";
 }
 
 void print_errors(const zones::ConfigErrors& e, std::ostream& err) {
@@ -58,7 +59,8 @@ std::string mirror_distance(const steering::Engine& engine, uint16_t index,
 void print_decision(const steering::Engine& engine, const steering::Decision& d, Family family,
                     std::ostream& out) {
   out << "  " << (family == Family::V4 ? "A   " : "AAAA") << "  "
-      << steering::to_string(d.reason) << ", ECS scope /" << int(d.scope_prefix) << "\n";
+      << steering::to_string(d.reason) << ", " << steering::to_string(d.tier)
+      << " mirrors, ECS scope /" << int(d.scope_prefix) << "\n";
   if (d.count == 0) out << "        no mirror has an " << (family == Family::V4 ? "IPv4" : "IPv6")
                         << " address: NODATA\n";
   int rank = 1;
@@ -82,6 +84,8 @@ void print_usage(std::ostream& out) {
          "  check  -c FILE                      validate the configuration and exit\n"
          "  locate -c FILE ADDRESS[/PREFIX] [--service NAME]\n"
          "                                      show where ADDRESS is and the mirrors it gets\n"
+         "  probe  -c FILE [--mirror ID]        probe every mirror (or one) now and print the results;\n"
+         "                                      exit status 0 when every one is healthy\n"
          "  version                             print the version\n"
          "\n"
          "options:\n"
@@ -114,6 +118,8 @@ bool parse_command_line(int argc, char** argv, CommandLine& out, std::ostream& e
       if (!value(out.config_path)) return false;
     } else if (arg == "--service") {
       if (!value(out.service)) return false;
+    } else if (arg == "--mirror") {
+      if (!value(out.mirror)) return false;
     } else if (arg == "--log-level") {
       if (!value(out.log_level)) return false;
     } else if (arg == "-h" || arg == "--help") {
@@ -125,7 +131,8 @@ bool parse_command_line(int argc, char** argv, CommandLine& out, std::ostream& e
       out.operands.push_back(arg);
     }
   }
-  bool needs_config = out.command == "serve" || out.command == "check" || out.command == "locate";
+  bool needs_config = out.command == "serve" || out.command == "check" ||
+                      out.command == "locate" || out.command == "probe";
   if (needs_config && out.config_path.empty()) {
     err << "geosteer " << out.command << ": -c FILE is required\n";
     return false;

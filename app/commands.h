@@ -8,10 +8,11 @@
 namespace geosteer::app {
 
 struct CommandLine {
-  std::string command;                // serve, check, locate, version, help
+  std::string command;                // serve, check, locate, probe, version, help
   std::string config_path;            // -c / --config
   std::vector<std::string> operands;  // locate ADDRESS
   std::string service;                // locate --service NAME
+  std::string mirror;                 // probe --mirror ID
   std::string log_level = "info";     // --log-level
 };
 
@@ -21,6 +22,7 @@ void print_usage(std::ostream& out);
 
 int run_check(const CommandLine& cl, std::ostream& out, std::ostream& err);
 int run_locate(const CommandLine& cl, std::ostream& out, std::ostream& err);
+int run_probe(const CommandLine& cl, std::ostream& out, std::ostream& err);
 int run_serve(const CommandLine& cl, std::ostream& err);
 
 }  // namespace geosteer::app

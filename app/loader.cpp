@@ -67,40 +67,56 @@ steering::ServiceSpec service_spec(const zones::Service& service,
 
 }  // namespace
 
-std::shared_ptr<const Snapshot> load_snapshot(const std::string& path, uint64_t generation,
-                                              std::shared_ptr<const healthcheck::HealthState> health) {
-  zones::Config config = zones::parse_config(path);
+std::shared_ptr<const LoadedConfig> load_config(const std::string& path, uint64_t generation) {
+  auto loaded = std::make_shared<LoadedConfig>();
+  loaded->config = zones::parse_config(path);
+  loaded->generation = generation;
+  const zones::Config& config = loaded->config;
   std::vector<ConfigError> errors;
 
-  std::optional<zones::ZoneSet> zone_set;
   try {
-    zone_set = zones::compile_zones(config);
+    loaded->zones = zones::compile_zones(config);
   } catch (const ConfigErrors& e) {
     errors.insert(errors.end(), e.errors().begin(), e.errors().end());
   }
 
-  auto geoip = open_geoip(config, errors);
-  std::vector<steering::Mirror> mirrors;
+  loaded->geoip = open_geoip(config, errors);
   std::unordered_map<std::string, uint16_t> index_of;
   for (const auto& m : config.mirrors) {
-    auto location = locate_mirror(m, geoip.get(), errors);
-    index_of.emplace(m.id, static_cast<uint16_t>(mirrors.size()));
-    mirrors.push_back({m.id, location.value_or(steering::Coordinates{}), m.ipv4, m.ipv6, m.drain});
+    auto location = locate_mirror(m, loaded->geoip.get(), errors);
+    index_of.emplace(m.id, static_cast<uint16_t>(loaded->mirrors.size()));
+    loaded->mirrors.push_back(
+        {m.id, location.value_or(steering::Coordinates{}), m.ipv4, m.ipv6, m.drain});
   }
   if (!errors.empty()) throw ConfigErrors(std::move(errors));
 
-  std::vector<steering::ServiceSpec> services;
   for (const zones::Service* service : zones::service_order(config)) {
-    services.push_back(service_spec(*service, index_of));
+    loaded->services.push_back(service_spec(*service, index_of));
   }
+  return loaded;
+}
+
+std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const LoadedConfig> loaded,
+                                               std::shared_ptr<const healthcheck::HealthState> health) {
   if (!health) {
     health = std::make_shared<healthcheck::HealthState>(
-        healthcheck::HealthState::all_up(mirrors.size()));
+        healthcheck::HealthState::all_up(loaded->mirrors.size()));
   }
-  steering::Engine engine(std::move(mirrors), std::move(services), std::move(geoip),
-                          std::move(health));
-  return std::make_shared<const Snapshot>(std::move(config), std::move(*zone_set),
-                                          std::move(engine), generation);
+  return std::make_shared<const Snapshot>(std::move(loaded), std::move(health));
+}
+
+std::shared_ptr<const Snapshot> load_snapshot(const std::string& path, uint64_t generation,
+                                              std::shared_ptr<const healthcheck::HealthState> health) {
+  return build_snapshot(load_config(path, generation), std::move(health));
+}
+
+std::vector<healthcheck::Target> probe_targets(const zones::Config& config) {
+  std::vector<healthcheck::Target> targets;
+  for (const auto& m : config.mirrors) {
+    const IpAddress& address = m.ipv4.empty() ? m.ipv6.front() : m.ipv4.front();
+    targets.push_back({m.id, m.url, address, m.service_host, m.probe});
+  }
+  return targets;
 }
 
 }  // namespace geosteer::app

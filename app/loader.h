@@ -1,20 +1,33 @@
-// Builds a Snapshot from a configuration file: parse and validate (zones/), open
-// the GeoIP databases and place mirrors without a location (steering/), compile
-// the zones, assemble the steering engine. Every problem is a ConfigError with a
-// file:line:column; nothing is published unless everything loaded.
+// Loads a configuration file: parse and validate (zones/), open the GeoIP
+// databases and place mirrors without a location (steering/), compile the zones.
+// Every problem is a ConfigError with a file:line:column; nothing is returned
+// unless everything loaded.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/snapshot.h"
+#include "healthcheck/probe.h"
 #include "healthcheck/state.h"
 
 namespace geosteer::app {
 
 // Throws zones::ConfigErrors.
+std::shared_ptr<const LoadedConfig> load_config(const std::string& path, uint64_t generation);
+
+// A snapshot of `loaded` with `health` (every mirror up when null).
+std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const LoadedConfig> loaded,
+                                               std::shared_ptr<const healthcheck::HealthState> health);
+
+// load_config then build_snapshot. Throws zones::ConfigErrors.
 std::shared_ptr<const Snapshot> load_snapshot(
     const std::string& path, uint64_t generation,
     std::shared_ptr<const healthcheck::HealthState> health = nullptr);
+
+// What the health checker probes, indexed like config.mirrors: each mirror at the
+// first address DNS hands out for it (IPv4 first).
+std::vector<healthcheck::Target> probe_targets(const zones::Config& config);
 
 }  // namespace geosteer::app

@@ -1,20 +1,20 @@
-// `geosteer serve`: load, bind, answer; SIGHUP reloads without dropping a query,
-// SIGINT/SIGTERM stop.
-#include "common/asio.h"
+// `geosteer serve`: load, bind, probe mirrors, answer; SIGHUP reloads without
+// dropping a query, SIGINT/SIGTERM stop.
 #include <ostream>
-#include <sstream>
 #include <thread>
 
 #include "app/commands.h"
 #include "app/loader.h"
+#include "common/asio.h"
 #include "common/log.h"
 #include "dns/server.h"
+#include "healthcheck/checker.h"
 
 namespace geosteer::app {
 namespace {
 
 // Every query thread keeps its own reader, so the shared snapshot pointer is copied
-// once per reload and thread, not once per query.
+// once per publication and thread, not once per query.
 class SnapshotHandler : public dns::QueryHandler {
  public:
   explicit SnapshotHandler(const SnapshotStore& store) : store_(store) {}
@@ -44,64 +44,94 @@ std::string listen_list(const zones::Config& config) {
   return out;
 }
 
-void reload(const std::string& path, SnapshotStore& store) {
-  auto previous = store.current();
-  try {
-    auto next = load_snapshot(path, previous->generation + 1);
-    if (listen_list(next->config) != listen_list(previous->config)) {
-      log::warning("reload: listen addresses changed; they take effect after a restart");
-    }
-    store.publish(next);
-    log::info("reloaded " + path + ", generation " + std::to_string(next->generation));
-  } catch (const zones::ConfigErrors& e) {
-    for (const auto& error : e.errors()) log::error("reload: " + error.str());
-    log::error("reload failed; still serving generation " + std::to_string(previous->generation));
+// The control side of the server: reloads and health changes, both on one thread
+// (the control io_context), each publishing a complete new snapshot.
+class Control {
+ public:
+  Control(boost::asio::io_context& io, std::string path, std::shared_ptr<const LoadedConfig> loaded,
+          SnapshotStore& store)
+      : path_(std::move(path)),
+        loaded_(std::move(loaded)),
+        store_(store),
+        checker_(io, loaded_->config.checker, probe_targets(loaded_->config),
+                 [this](std::shared_ptr<const healthcheck::HealthState> health) {
+                   store_.publish(build_snapshot(loaded_, std::move(health)));
+                 }) {
+    store_.publish(build_snapshot(loaded_, checker_.state()));
   }
-}
+
+  void start_probes() { checker_.start(); }
+  void stop_probes() { checker_.stop(); }
+
+  void reload() {
+    try {
+      auto next = load_config(path_, loaded_->generation + 1);
+      if (listen_list(next->config) != listen_list(loaded_->config)) {
+        log::warning("reload: listen addresses changed; they take effect after a restart");
+      }
+      loaded_ = next;
+      // Publishes the snapshot of the new configuration with the carried-over health.
+      checker_.reconfigure(loaded_->config.checker, probe_targets(loaded_->config));
+      log::info("reloaded " + path_ + ", generation " + std::to_string(loaded_->generation));
+    } catch (const zones::ConfigErrors& e) {
+      for (const auto& error : e.errors()) log::error("reload: " + error.str());
+      log::error("reload failed; still serving generation " + std::to_string(loaded_->generation));
+    }
+  }
+
+ private:
+  std::string path_;
+  std::shared_ptr<const LoadedConfig> loaded_;
+  SnapshotStore& store_;
+  healthcheck::Checker checker_;
+};
 
 }  // namespace
 
 int run_serve(const CommandLine& cl, std::ostream& err) {
-  SnapshotStore store;
+  std::shared_ptr<const LoadedConfig> loaded;
   try {
-    store.publish(load_snapshot(cl.config_path, 1));
+    loaded = load_config(cl.config_path, 1);
   } catch (const zones::ConfigErrors& e) {
     for (const auto& error : e.errors()) err << error.str() << "\n";
     return 1;
   }
-  const zones::Config& config = store.current()->config;
 
+  boost::asio::io_context control_io;
+  SnapshotStore store;
+  Control control(control_io, cl.config_path, loaded, store);
   SnapshotHandler handler(store);
   std::unique_ptr<dns::Server> server;
   try {
-    server = std::make_unique<dns::Server>(server_options(config), handler);
+    server = std::make_unique<dns::Server>(server_options(loaded->config), handler);
   } catch (const std::system_error& e) {
     err << "geosteer serve: " << e.what() << "\n";
     return 1;
   }
 
-  // Signals are handled on their own thread so a reload (which reads files and
-  // builds a snapshot) never runs on a query thread.
-  boost::asio::io_context control;
-  boost::asio::signal_set signals(control, SIGINT, SIGTERM, SIGHUP);
+  // Signals, reloads and probes run on the control thread, never on a query thread.
+  boost::asio::signal_set signals(control_io, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int signal) {
         if (ec) return;
         if (signal == SIGHUP) {
-          reload(cl.config_path, store);
+          control.reload();
           signals.async_wait(on_signal);
           return;
         }
         log::info("stopping on signal " + std::to_string(signal));
+        control.stop_probes();
         server->stop();
       };
   signals.async_wait(on_signal);
-  std::thread control_thread([&] { control.run(); });
+  control.start_probes();
+  std::thread control_thread([&] { control_io.run(); });
 
-  log::info("geosteer " GEOSTEER_VERSION " serving " + std::to_string(config.zones.size()) +
-            " zone(s) on " + listen_list(config) + " (udp+tcp), identity " + config.server.identity);
+  log::info("geosteer " GEOSTEER_VERSION " serving " + std::to_string(loaded->config.zones.size()) +
+            " zone(s) on " + listen_list(loaded->config) + " (udp+tcp), identity " +
+            loaded->config.server.identity);
   server->run();
-  control.stop();
+  control_io.stop();
   control_thread.join();
   return 0;
 }

@@ -18,14 +18,14 @@ void SteeringAnswers::answer(int service, Family family, const dns::ClientSubnet
   }
 }
 
-Snapshot::Snapshot(zones::Config config_in, zones::ZoneSet zones_in, steering::Engine engine_in,
-                   uint64_t generation_in)
-    : config(std::move(config_in)),
-      zones(std::move(zones_in)),
-      engine(std::move(engine_in)),
-      generation(generation_in),
+Snapshot::Snapshot(std::shared_ptr<const LoadedConfig> loaded_in,
+                   std::shared_ptr<const healthcheck::HealthState> health)
+    : loaded(std::move(loaded_in)),
+      config(loaded->config),
+      generation(loaded->generation),
+      engine(loaded->mirrors, loaded->services, loaded->geoip, std::move(health)),
       answers(engine),
-      responder(zones, answers,
+      responder(loaded->zones, answers,
                 dns::ResponderOptions{config.server.identity, config.server.max_udp_payload}) {}
 
 void SnapshotStore::publish(std::shared_ptr<const Snapshot> snapshot) {

@@ -1,5 +1,5 @@
-// Everything a query needs, built once per configuration load (or health change)
-// and never modified afterwards. Query threads read the current snapshot through a
+// Everything a query needs, built once per configuration load or health change and
+// never modified afterwards. Query threads read the current snapshot through a
 // SnapshotReader, which touches shared memory only when a new one was published.
 #pragma once
 
@@ -8,11 +8,23 @@
 #include <memory>
 
 #include "dns/responder.h"
+#include "healthcheck/state.h"
 #include "steering/engine.h"
 #include "zones/config.h"
 #include "zones/zone.h"
 
 namespace geosteer::app {
+
+// What one configuration file loads into; shared by every snapshot built from it,
+// so a health change rebuilds only the steering engine.
+struct LoadedConfig {
+  zones::Config config;
+  zones::ZoneSet zones;
+  std::shared_ptr<const steering::GeoIp> geoip;
+  std::vector<steering::Mirror> mirrors;  // indexed like config.mirrors
+  std::vector<steering::ServiceSpec> services;
+  uint64_t generation = 0;  // counts successful loads
+};
 
 // dns::DynamicAnswers on top of the steering engine: the one place where DNS and
 // geography meet.
@@ -27,17 +39,17 @@ class SteeringAnswers : public dns::DynamicAnswers {
 };
 
 struct Snapshot {
-  Snapshot(zones::Config config, zones::ZoneSet zones, steering::Engine engine,
-           uint64_t generation);
+  Snapshot(std::shared_ptr<const LoadedConfig> loaded,
+           std::shared_ptr<const healthcheck::HealthState> health);
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
 
-  const zones::Config config;
-  const zones::ZoneSet zones;
-  const steering::Engine engine;
+  const std::shared_ptr<const LoadedConfig> loaded;
+  const zones::Config& config;
   const uint64_t generation;
+  const steering::Engine engine;
   const SteeringAnswers answers;
-  const dns::Responder responder;  // refers to zones and answers above
+  const dns::Responder responder;  // refers to loaded->zones and answers above
 };
 
 class SnapshotStore {
@@ -51,8 +63,8 @@ class SnapshotStore {
   std::atomic<uint64_t> version_{0};
 };
 
-// Per-thread view of a store: one relaxed counter read per query; the shared
-// pointer is copied only after a publish. Not thread-safe itself: one per thread.
+// Per-thread view of a store: one counter read per query; the shared pointer is
+// copied only after a publish. Not thread-safe itself: one per thread.
 class SnapshotReader {
  public:
   explicit SnapshotReader(const SnapshotStore& store) : store_(store) {}

@@ -47,6 +47,7 @@ struct ProbeResult {
 };
 
 // Probes share TLS contexts (one per CA setting) and cached upstream answers.
+// A Prober and its probes belong to one io_context run by one thread.
 class Prober {
  public:
   explicit Prober(boost::asio::io_context& io);

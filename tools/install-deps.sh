@@ -10,7 +10,7 @@ packages=(
   libboost-dev libboost-system-dev libssl-dev libgtest-dev libgmock-dev
   # tests and demo: real DNS clients, MMDB fixture writer, GeoIP data via npm
   dnsutils knot-dnsutils ldnsutils mmdb-bin libmaxmind-db-writer-perl
-  nodejs npm iproute2 procps
+  nodejs npm iproute2 procps nginx openssl
 )
 
 missing=()

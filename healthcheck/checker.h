@@ -1,0 +1,43 @@
+// Probes every mirror on its own schedule (interval with jitter), at most
+// `concurrency` at once, and publishes a new immutable HealthState whenever a
+// verdict changes. Runs on the io_context it is given (never a query thread).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "healthcheck/probe.h"
+#include "healthcheck/state.h"
+
+namespace geosteer::healthcheck {
+
+class Checker {
+ public:
+  using Publish = std::function<void(std::shared_ptr<const HealthState>)>;
+
+  // `targets` are indexed like Config::mirrors. `publish` runs on the io_context.
+  Checker(boost::asio::io_context& io, CheckerSettings settings, std::vector<Target> targets,
+          Publish publish);
+  ~Checker();
+
+  void start();
+  void stop();
+  // After a reload: mirrors whose target is unchanged keep their state and
+  // schedule; new ones start with their initial state. Publishes the new state.
+  void reconfigure(CheckerSettings settings, std::vector<Target> targets);
+
+  std::shared_ptr<const HealthState> state() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// One probe of each target now, `concurrency` at a time; `done` gets the results
+// in target order. For `geosteer probe`.
+void probe_all_once(boost::asio::io_context& io, CheckerSettings settings,
+                    std::vector<Target> targets,
+                    std::function<void(std::vector<ProbeResult>)> done);
+
+}  // namespace geosteer::healthcheck

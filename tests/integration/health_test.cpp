@@ -1,0 +1,189 @@
+// Health checking end to end: geosteer serving and probing real nginx mirrors on
+// loopback addresses (one over HTTPS with a CA the test makes), queried with dig
+// while mirrors are stopped, restarted and made stale.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "tests/integration/harness.h"
+#include "tests/support/nginx_mirror.h"
+#include "tests/support/tls_fixtures.h"
+
+namespace geosteer::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Probe timing of the test configuration, and what a verdict change may take:
+// `fall` (or `rise`) rounds of interval * (1 + jitter), plus a margin for a busy
+// two-core machine.
+constexpr milliseconds kInterval{200};
+constexpr int kFall = 2, kRise = 2;
+constexpr milliseconds kMargin{2500};
+constexpr milliseconds kFallDeadline = kInterval * 11 / 10 * kFall + kMargin;
+constexpr milliseconds kRiseDeadline = kInterval * 11 / 10 * kRise + kMargin;
+
+const char* kBerlinClient = "130.149.7.0/24";
+
+int64_t unix_now() { return static_cast<int64_t>(std::time(nullptr)); }
+
+std::string temp_directory(const std::string& name) {
+  auto path = std::filesystem::temp_directory_path() /
+              ("geosteer-health-" + std::to_string(getpid()) + "-" + name);
+  std::filesystem::create_directories(path);
+  return path.string();
+}
+
+class HealthSteering : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tls_ = make_tls_fixtures(temp_directory("tls"), {"berlin.mirror.test"});
+    auto files = substitute_cache_files(unix_now());
+    berlin_ = std::make_unique<NginxMirror>(NginxMirrorOptions{
+        "127.0.0.2", tls_.server.certificate.string(), tls_.server.private_key.string(), files});
+    tokyo_ = std::make_unique<NginxMirror>(NginxMirrorOptions{"127.0.0.3", "", "", files});
+    backup_ = std::make_unique<NginxMirror>(NginxMirrorOptions{"127.0.0.4", "", "", files});
+  }
+
+  std::string config() const {
+    return R"(server: {listen: ["127.0.0.1:{{PORT}}"], identity: health-e2e}
+geoip: {databases: ["{{FIXTURES}}/flat-ipv4.mmdb"]}
+healthcheck: {interval: )" + std::to_string(kInterval.count()) + R"(ms, jitter: 0.1, timeout: 1s,
+              rise: )" + std::to_string(kRise) + ", fall: " + std::to_string(kFall) + R"(, initial: down,
+              freshness: {method: trace, path: trace/last-sync, max_lag: 1h}}
+zones:
+  - origin: example.org.
+    soa: {mname: ns1.example.org., rname: hostmaster.example.org.}
+    ns: [ns1.example.org.]
+    services:
+      - {name: mirrors, mirrors: [berlin, tokyo, backup], answers: 1, ttl: 1, fallback: [backup]}
+mirrors:
+  - {id: berlin, url: "https://berlin.mirror.test:)" + std::to_string(berlin_->https_port()) + R"(/",
+     ipv4: [127.0.0.2], location: {lat: 52.52, lon: 13.40},
+     healthcheck: {ca_file: ")" + tls_.ca.certificate.string() + R"("}}
+  - {id: tokyo, url: ")" + tokyo_->http_url() + R"(", ipv4: [127.0.0.3], location: {lat: 35.68, lon: 139.69}}
+  - {id: backup, url: ")" + backup_->http_url() + R"(", ipv4: [127.0.0.4], location: {lat: -33.87, lon: 151.21}}
+)";
+  }
+
+  void start_geosteer() {
+    server_ = std::make_unique<GeosteerServer>(config());
+    // initial: down, so every mirror being answered normally proves its probes passed.
+    ASSERT_TRUE(wait_for_log("mirror berlin: down -> up", kRiseDeadline)) << server_->log();
+    ASSERT_TRUE(wait_for_log("mirror tokyo: down -> up", kRiseDeadline)) << server_->log();
+    ASSERT_TRUE(wait_for_log("mirror backup: down -> up", kRiseDeadline)) << server_->log();
+  }
+
+  std::string answer_for_berlin() const {
+    auto lines = short_lines(server_->dig("mirrors.example.org A +short +subnet=" + std::string(kBerlinClient)));
+    return lines.empty() ? "" : lines[0];
+  }
+
+  // Polls until Berlin's client gets `expected`; returns how long it took, or
+  // nullopt when the deadline passed.
+  std::optional<milliseconds> wait_for_answer(const std::string& expected, milliseconds deadline) {
+    auto start = Clock::now();
+    while (Clock::now() - start < deadline) {
+      if (answer_for_berlin() == expected) {
+        return std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+      }
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    return std::nullopt;
+  }
+
+  bool wait_for_log(const std::string& text, milliseconds deadline) {
+    auto start = Clock::now();
+    while (Clock::now() - start < deadline) {
+      if (server_->log().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    return false;
+  }
+
+  size_t occurrences(const std::string& text) const {
+    std::string log = server_->log();
+    size_t count = 0;
+    for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++count;
+    return count;
+  }
+
+  TlsFixtures tls_;
+  std::unique_ptr<NginxMirror> berlin_, tokyo_, backup_;
+  std::unique_ptr<GeosteerServer> server_;
+};
+
+TEST_F(HealthSteering, HealthyHttpsMirrorIsAnsweredToItsNeighbours) {
+  start_geosteer();
+  EXPECT_EQ(answer_for_berlin(), "127.0.0.2");
+}
+
+TEST_F(HealthSteering, StoppedMirrorLeavesTheAnswersWithinIntervalTimesFall) {
+  start_geosteer();
+  berlin_->stop();
+  auto took = wait_for_answer("127.0.0.3", kFallDeadline);
+  ASSERT_TRUE(took) << server_->log();
+  EXPECT_NE(server_->log().find("mirror berlin: up -> down (connect refused)"), std::string::npos)
+      << server_->log();
+}
+
+TEST_F(HealthSteering, TransitionIsLoggedOnce) {
+  start_geosteer();
+  berlin_->stop();
+  ASSERT_TRUE(wait_for_answer("127.0.0.3", kFallDeadline));
+  std::this_thread::sleep_for(kInterval * 5);  // several more failing rounds
+  EXPECT_EQ(occurrences("mirror berlin: up -> down"), 1u) << server_->log();
+}
+
+TEST_F(HealthSteering, RestartedMirrorComesBackAfterRiseRounds) {
+  start_geosteer();
+  berlin_->stop();
+  ASSERT_TRUE(wait_for_answer("127.0.0.3", kFallDeadline));
+  berlin_->start();
+  EXPECT_TRUE(wait_for_answer("127.0.0.2", kRiseDeadline)) << server_->log();
+}
+
+TEST_F(HealthSteering, StaleMirrorLeavesTheAnswers) {
+  start_geosteer();
+  berlin_->write_file("trace/last-sync", std::to_string(unix_now() - 2 * 3600) + "\n");
+  EXPECT_TRUE(wait_for_answer("127.0.0.3", kFallDeadline)) << server_->log();
+  EXPECT_NE(server_->log().find("mirror berlin: up -> stale (stale: lag 2h > 1h)"), std::string::npos)
+      << server_->log();
+}
+
+TEST_F(HealthSteering, AllStoppedGivesFallbackThenFailOpen) {
+  start_geosteer();
+  berlin_->stop();
+  tokyo_->stop();
+  // Only the fallback mirror is left, far away as it is.
+  EXPECT_TRUE(wait_for_answer("127.0.0.4", kFallDeadline)) << server_->log();
+  backup_->stop();
+  ASSERT_TRUE(wait_for_log("mirror backup: up -> down", kFallDeadline)) << server_->log();
+  // Nothing is healthy: every mirror is a candidate again and the closest answers.
+  EXPECT_TRUE(wait_for_answer("127.0.0.2", kFallDeadline)) << server_->log();
+}
+
+TEST_F(HealthSteering, ProbeCommandReportsEveryMirrorHealthy) {
+  std::string path = write_temp_file("probe.yaml", expand(config(), 5353));
+  auto result = run_command(std::string(GEOSTEER_BINARY) + " probe -c " + path);
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("berlin"), std::string::npos);
+  EXPECT_NE(result.output.find("200"), std::string::npos);
+}
+
+TEST_F(HealthSteering, ProbeCommandFailsAndSaysWhyForAStoppedMirror) {
+  tokyo_->stop();
+  std::string path = write_temp_file("probe.yaml", expand(config(), 5353));
+  auto result = run_command(std::string(GEOSTEER_BINARY) + " probe -c " + path + " --mirror tokyo");
+  EXPECT_EQ(result.status, 1) << result.output;
+  EXPECT_NE(result.output.find("connect refused"), std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("berlin"), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace geosteer::testing
