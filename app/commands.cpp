@@ -1,10 +1,9 @@
 #include "app/commands.h"
 
-#include <cstdio>
-#include <iomanip>
 #include <ostream>
-#include <sstream>
+#include <string_view>
 
+#include "app/explanation.h"
 #include "app/loader.h"
 #include "common/dname.h"
 #include "common/log.h"
@@ -22,23 +21,6 @@ void print_errors(const zones::ConfigErrors& e, std::ostream& err) {
   err << e.errors().size() << (e.errors().size() == 1 ? " error" : " errors") << "\n";
 }
 
-std::string format_location(const steering::Location& location) {
-  std::ostringstream s;
-  if (location.country[0] != '\0') {
-    s << location.country;
-    if (location.continent[0] != '\0') s << " (" << location.continent << ")";
-  } else {
-    s << "unknown country";
-  }
-  if (location.coordinates) {
-    s << std::fixed << std::setprecision(4) << "  " << location.coordinates->lat << ", "
-      << location.coordinates->lon;
-  } else {
-    s << "  no coordinates";
-  }
-  return s.str();
-}
-
 // The address (or ECS-style prefix) the operator asked about, as steering sees it.
 std::optional<steering::Client> client_from_operand(const std::string& text) {
   auto prefix = IpPrefix::parse(text);
@@ -47,29 +29,28 @@ std::optional<steering::Client> client_from_operand(const std::string& text) {
   return steering::Client{prefix->address.masked(prefix->length), prefix->length, is_prefix};
 }
 
-std::string mirror_distance(const steering::Engine& engine, uint16_t index,
-                            const steering::Location& client) {
-  if (!client.coordinates) return "-";
-  double km = steering::Engine::distance_km(*client.coordinates, engine.mirrors()[index].location);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f km", km);
-  return buf;
-}
+// Explanation lines to a stream, one per line, indented.
+class StreamLines : public LineSink {
+ public:
+  StreamLines(std::ostream& out, std::string_view indent) : out_(out), indent_(indent) {}
+  void line(std::string_view text) override { out_ << indent_ << text << "\n"; }
 
+ private:
+  std::ostream& out_;
+  std::string_view indent_;
+};
+
+// The decision as the `_geosteer.<service>` TXT gives it, then the addresses each
+// chosen mirror is answered with.
 void print_decision(const steering::Engine& engine, const steering::Decision& d, Family family,
                     std::ostream& out) {
-  out << "  " << (family == Family::V4 ? "A   " : "AAAA") << "  "
-      << steering::to_string(d.reason) << ", " << steering::to_string(d.tier)
-      << " mirrors, ECS scope /" << int(d.scope_prefix) << "\n";
-  if (d.count == 0) out << "        no mirror has an " << (family == Family::V4 ? "IPv4" : "IPv6")
-                        << " address: NODATA\n";
+  StreamLines lines(out, "  ");
+  explain_decision(engine, d, family, lines);
   int rank = 1;
   for (uint16_t index : d.chosen()) {
     const auto& mirror = engine.mirrors()[index];
-    out << "        " << rank++ << ". " << std::left << std::setw(14) << mirror.id
-        << std::setw(10) << mirror_distance(engine, index, d.geo.location) << " "
-        << healthcheck::to_string(engine.health().mirrors[index].verdict);
-    for (const auto& a : family == Family::V4 ? mirror.ipv4 : mirror.ipv6) out << "  " << a.to_string();
+    out << "      " << rank++ << ". " << mirror.id;
+    for (const auto& a : family == Family::V4 ? mirror.ipv4 : mirror.ipv6) out << " " << a.to_string();
     out << "\n";
   }
 }
@@ -184,12 +165,13 @@ int run_locate(const CommandLine& cl, std::ostream& out, std::ostream& err) {
   }
   const steering::Engine& engine = snapshot->engine;
   auto geo = engine.geoip()->lookup(client->address);
-  out << "address   " << client->address.to_string() << "/" << int(client->source_prefix) << "\n";
-  out << "database  "
+  // The same first lines as the TXT answer at `_geosteer.<service>`.
+  StreamLines lines(out, "");
+  explain_client(*client, lines);
+  explain_location(geo, lines);
+  out << "database "
       << (geo.database >= 0 ? engine.geoip()->databases()[geo.database].path : std::string("none"))
       << "\n";
-  out << "network   " << geo.network.to_string() << " (prefix /" << int(geo.network.length) << ")\n";
-  out << "location  " << format_location(geo.location) << "\n";
 
   std::string wanted = cl.service.empty() ? "" : dname::to_text(dname::from_text(cl.service).value_or(""));
   bool shown = false;
@@ -199,7 +181,8 @@ int run_locate(const CommandLine& cl, std::ostream& out, std::ostream& err) {
                  service.name.rfind(cl.service + ".", 0) == 0;
     if (!match) continue;
     shown = true;
-    out << "\nservice " << service.name << "\n";
+    out << "\nservice " << service.name << "  (the same as TXT at _geosteer." << service.name
+        << ")\n";
     for (Family family : {Family::V4, Family::V6}) {
       print_decision(engine, engine.choose(i, family, *client), family, out);
     }

@@ -97,12 +97,13 @@ std::shared_ptr<const LoadedConfig> load_config(const std::string& path, uint64_
 }
 
 std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const LoadedConfig> loaded,
-                                               std::shared_ptr<const healthcheck::HealthState> health) {
+                                               std::shared_ptr<const healthcheck::HealthState> health,
+                                               metrics::QueryMetrics* metrics) {
   if (!health) {
     health = std::make_shared<healthcheck::HealthState>(
         healthcheck::HealthState::all_up(loaded->mirrors.size()));
   }
-  return std::make_shared<const Snapshot>(std::move(loaded), std::move(health));
+  return std::make_shared<const Snapshot>(std::move(loaded), std::move(health), metrics);
 }
 
 std::shared_ptr<const Snapshot> load_snapshot(const std::string& path, uint64_t generation,

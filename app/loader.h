@@ -17,9 +17,11 @@ namespace geosteer::app {
 // Throws zones::ConfigErrors.
 std::shared_ptr<const LoadedConfig> load_config(const std::string& path, uint64_t generation);
 
-// A snapshot of `loaded` with `health` (every mirror up when null).
+// A snapshot of `loaded` with `health` (every mirror up when null); its steering
+// answers are counted in `metrics` when given.
 std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const LoadedConfig> loaded,
-                                               std::shared_ptr<const healthcheck::HealthState> health);
+                                               std::shared_ptr<const healthcheck::HealthState> health,
+                                               metrics::QueryMetrics* metrics = nullptr);
 
 // load_config then build_snapshot. Throws zones::ConfigErrors.
 std::shared_ptr<const Snapshot> load_snapshot(

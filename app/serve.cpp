@@ -8,7 +8,9 @@
 #include "common/asio.h"
 #include "common/log.h"
 #include "dns/server.h"
+#include "app/observability.h"
 #include "healthcheck/checker.h"
+#include "metrics/query_metrics.h"
 
 namespace geosteer::app {
 namespace {
@@ -17,16 +19,33 @@ namespace {
 // once per publication and thread, not once per query.
 class SnapshotHandler : public dns::QueryHandler {
  public:
-  explicit SnapshotHandler(const SnapshotStore& store) : store_(store) {}
+  SnapshotHandler(const SnapshotStore& store, metrics::QueryMetrics& metrics)
+      : store_(store), metrics_(metrics) {}
 
   size_t handle(std::span<const uint8_t> query, const dns::RequestInfo& info,
                 std::span<uint8_t> out) override {
     thread_local SnapshotReader reader(store_);
-    return reader.get().responder.respond(query, info, out);
+    dns::QueryOutcome outcome;
+    size_t length = reader.get().responder.respond(query, info, out, &outcome);
+    count(outcome, info.transport);
+    return length;
   }
 
  private:
+  void count(const dns::QueryOutcome& outcome, dns::Transport transport) {
+    if (outcome.drop != dns::QueryOutcome::Drop::None) {
+      metrics_.count_dropped(metrics::DropReason::Malformed);
+      return;
+    }
+    metrics_.count_query(transport == dns::Transport::Udp ? metrics::Transport::Udp
+                                                          : metrics::Transport::Tcp,
+                         outcome.qtype, outcome.rcode);
+    if (outcome.ecs) metrics_.count_ecs();
+    if (outcome.truncated) metrics_.count_truncated();
+  }
+
   const SnapshotStore& store_;
+  metrics::QueryMetrics& metrics_;
 };
 
 dns::ServerOptions server_options(const zones::Config& config) {
@@ -49,19 +68,38 @@ std::string listen_list(const zones::Config& config) {
 class Control {
  public:
   Control(boost::asio::io_context& io, std::string path, std::shared_ptr<const LoadedConfig> loaded,
-          SnapshotStore& store)
+          SnapshotStore& store, metrics::QueryMetrics& query_metrics)
       : path_(std::move(path)),
         loaded_(std::move(loaded)),
         store_(store),
+        query_metrics_(query_metrics),
         checker_(io, loaded_->config.checker, probe_targets(loaded_->config),
                  [this](std::shared_ptr<const healthcheck::HealthState> health) {
-                   store_.publish(build_snapshot(loaded_, std::move(health)));
-                 }) {
-    store_.publish(build_snapshot(loaded_, checker_.state()));
+                   publish(std::move(health));
+                 }),
+        observability_(io, query_metrics, [this] { return store_.current(); },
+                       [this] { return checker_.state(); }) {
+    checker_.on_result([this](const healthcheck::Target& target, const healthcheck::ProbeResult& r,
+                              const healthcheck::MirrorHealth& before,
+                              const healthcheck::MirrorHealth& after) {
+      observability_.probe_result(target, r, before, after);
+    });
+    publish(checker_.state());
+    observability_.config_loaded(*loaded_);
   }
 
-  void start_probes() { checker_.start(); }
-  void stop_probes() { checker_.stop(); }
+  // Throws std::system_error when the metrics port cannot be bound.
+  void start() {
+    observability_.start(loaded_->config.metrics);
+    checker_.start();
+    observability_.set_serving(true);
+  }
+
+  void stop() {
+    observability_.set_serving(false);
+    checker_.stop();
+    observability_.stop();
+  }
 
   void reload() {
     try {
@@ -72,18 +110,26 @@ class Control {
       loaded_ = next;
       // Publishes the snapshot of the new configuration with the carried-over health.
       checker_.reconfigure(loaded_->config.checker, probe_targets(loaded_->config));
+      observability_.config_loaded(*loaded_);
       log::info("reloaded " + path_ + ", generation " + std::to_string(loaded_->generation));
     } catch (const zones::ConfigErrors& e) {
+      observability_.config_failed();
       for (const auto& error : e.errors()) log::error("reload: " + error.str());
       log::error("reload failed; still serving generation " + std::to_string(loaded_->generation));
     }
   }
 
  private:
+  void publish(std::shared_ptr<const healthcheck::HealthState> health) {
+    store_.publish(build_snapshot(loaded_, std::move(health), &query_metrics_));
+  }
+
   std::string path_;
   std::shared_ptr<const LoadedConfig> loaded_;
   SnapshotStore& store_;
+  metrics::QueryMetrics& query_metrics_;
   healthcheck::Checker checker_;
+  Observability observability_;
 };
 
 }  // namespace
@@ -99,11 +145,13 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
 
   boost::asio::io_context control_io;
   SnapshotStore store;
-  Control control(control_io, cl.config_path, loaded, store);
-  SnapshotHandler handler(store);
+  metrics::QueryMetrics query_metrics;
+  Control control(control_io, cl.config_path, loaded, store, query_metrics);
+  SnapshotHandler handler(store, query_metrics);
   std::unique_ptr<dns::Server> server;
   try {
     server = std::make_unique<dns::Server>(server_options(loaded->config), handler);
+    control.start();
   } catch (const std::system_error& e) {
     err << "geosteer serve: " << e.what() << "\n";
     return 1;
@@ -120,11 +168,10 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
           return;
         }
         log::info("stopping on signal " + std::to_string(signal));
-        control.stop_probes();
+        control.stop();
         server->stop();
       };
   signals.async_wait(on_signal);
-  control.start_probes();
   std::thread control_thread([&] { control_io.run(); });
 
   log::info("geosteer " GEOSTEER_VERSION " serving " + std::to_string(loaded->config.zones.size()) +

@@ -1,11 +1,51 @@
 #include "app/snapshot.h"
 
+#include "app/explanation.h"
+
 namespace geosteer::app {
+namespace {
+
+steering::Client steering_client(const dns::ClientSubnet& client) {
+  return {client.address, client.source_prefix, client.from_ecs};
+}
+
+}  // namespace
+
+SteeringCounters::SteeringCounters(metrics::QueryMetrics& metrics_in, const LoadedConfig& loaded)
+    : metrics(metrics_in) {
+  for (const auto& service : loaded.services) {
+    service_labels.push_back(metrics.service_label(service.name));
+    std::vector<uint32_t> by_mirror(loaded.mirrors.size(), 0);
+    for (uint16_t index : service.mirrors) {
+      by_mirror[index] = metrics.answer_label(service.name, loaded.mirrors[index].id);
+    }
+    answer_labels.push_back(std::move(by_mirror));
+  }
+}
+
+// Per-thread counters: a few plain stores, no allocation, no shared cache line.
+void SteeringAnswers::count(size_t service, const steering::Decision& decision) const {
+  if (counters_ == nullptr) return;
+  for (uint16_t index : decision.chosen()) {
+    counters_->metrics.count_answer(counters_->answer_labels[service][index]);
+  }
+  uint32_t service_label = counters_->service_labels[service];
+  if (decision.tier == steering::Tier::Fallback) {
+    counters_->metrics.count_fallback(service_label, metrics::FallbackKind::Fallback);
+  } else if (decision.tier == steering::Tier::FailOpen) {
+    counters_->metrics.count_fallback(service_label, metrics::FallbackKind::FailOpen);
+  }
+  if (decision.reason == steering::Reason::Fallback ||
+      decision.reason == steering::Reason::ConfigOrder) {
+    counters_->metrics.count_unlocated();
+  }
+}
 
 void SteeringAnswers::answer(int service, Family family, const dns::ClientSubnet& client,
                              dns::DynamicAnswer& out) const {
-  steering::Client steering_client{client.address, client.source_prefix, client.from_ecs};
-  steering::Decision decision = engine_.choose(static_cast<size_t>(service), family, steering_client);
+  steering::Decision decision =
+      engine_.choose(static_cast<size_t>(service), family, steering_client(client));
+  count(static_cast<size_t>(service), decision);
   out.count = 0;
   out.ttl = engine_.services()[static_cast<size_t>(service)].ttl;
   out.scope_prefix = decision.scope_prefix;
@@ -18,13 +58,23 @@ void SteeringAnswers::answer(int service, Family family, const dns::ClientSubnet
   }
 }
 
+size_t SteeringAnswers::explain(int service, const dns::ClientSubnet& client,
+                                std::span<char> out) const {
+  TxtRdataSink sink(out);
+  explain_service(engine_, static_cast<size_t>(service), steering_client(client), sink);
+  return sink.size();
+}
+
 Snapshot::Snapshot(std::shared_ptr<const LoadedConfig> loaded_in,
-                   std::shared_ptr<const healthcheck::HealthState> health)
+                   std::shared_ptr<const healthcheck::HealthState> health,
+                   metrics::QueryMetrics* metrics)
     : loaded(std::move(loaded_in)),
       config(loaded->config),
       generation(loaded->generation),
       engine(loaded->mirrors, loaded->services, loaded->geoip, std::move(health)),
-      answers(engine),
+      counters(metrics ? std::optional<SteeringCounters>(std::in_place, *metrics, *loaded)
+                       : std::nullopt),
+      answers(engine, counters ? &*counters : nullptr),
       responder(loaded->zones, answers,
                 dns::ResponderOptions{config.server.identity, config.server.max_udp_payload}) {}
 

@@ -6,9 +6,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "dns/responder.h"
 #include "healthcheck/state.h"
+#include "metrics/query_metrics.h"
 #include "steering/engine.h"
 #include "zones/config.h"
 #include "zones/zone.h"
@@ -26,21 +28,39 @@ struct LoadedConfig {
   uint64_t generation = 0;  // counts successful loads
 };
 
+// Where steering decisions are counted: the process's query metrics and the label
+// ids of this configuration's services and mirrors, interned once per snapshot.
+struct SteeringCounters {
+  SteeringCounters(metrics::QueryMetrics& metrics, const LoadedConfig& loaded);
+  metrics::QueryMetrics& metrics;
+  std::vector<uint32_t> service_labels;              // by service index
+  std::vector<std::vector<uint32_t>> answer_labels;  // by service, then mirror index
+};
+
 // dns::DynamicAnswers on top of the steering engine: the one place where DNS and
 // geography meet.
 class SteeringAnswers : public dns::DynamicAnswers {
  public:
-  explicit SteeringAnswers(const steering::Engine& engine) : engine_(engine) {}
+  SteeringAnswers(const steering::Engine& engine, const SteeringCounters* counters)
+      : engine_(engine), counters_(counters) {}
   void answer(int service, Family family, const dns::ClientSubnet& client,
               dns::DynamicAnswer& out) const override;
+  // The lines of app/explanation.h, as TXT character-strings.
+  size_t explain(int service, const dns::ClientSubnet& client,
+                 std::span<char> out) const override;
 
  private:
+  void count(size_t service, const steering::Decision& decision) const;
+
   const steering::Engine& engine_;
+  const SteeringCounters* counters_;  // null: not counted (check, locate, tests)
 };
 
 struct Snapshot {
+  // `metrics` may be null: the snapshot's answers are then not counted.
   Snapshot(std::shared_ptr<const LoadedConfig> loaded,
-           std::shared_ptr<const healthcheck::HealthState> health);
+           std::shared_ptr<const healthcheck::HealthState> health,
+           metrics::QueryMetrics* metrics = nullptr);
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
 
@@ -48,6 +68,7 @@ struct Snapshot {
   const zones::Config& config;
   const uint64_t generation;
   const steering::Engine engine;
+  const std::optional<SteeringCounters> counters;
   const SteeringAnswers answers;
   const dns::Responder responder;  // refers to loaded->zones and answers above
 };

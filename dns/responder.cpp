@@ -17,6 +17,9 @@ using wire::Section;
 
 // Same bound as common resolvers: a longer chain is more likely a loop than data.
 constexpr unsigned kMaxCnameHops = 8;
+// Room for the TXT RDATA of an explanation (a few short strings per address
+// family): more than a UDP response carries, small enough for the stack.
+constexpr size_t kMaxExplanation = 4096;
 
 constexpr std::string_view kIdServer{"\x02id\x06server\x00", 11};
 constexpr std::string_view kHostnameBind{"\x08hostname\x04"
@@ -210,6 +213,10 @@ class Resolution {
       answer_any(zone, node, owner);
       return;
     }
+    if (node.explains >= 0 && qtype() == rrtype::TXT) {
+      if (!add_explanation(node, owner)) add_negative(zone);
+      return;
+    }
     if (node.service >= 0 && (qtype() == rrtype::A || qtype() == rrtype::AAAA)) {
       if (!add_dynamic(node, owner, qtype())) add_negative(zone);
       return;
@@ -239,6 +246,7 @@ class Resolution {
       answered = add_dynamic(node, owner, rrtype::A) || answered;
       answered = add_dynamic(node, owner, rrtype::AAAA) || answered;
     }
+    if (node.explains >= 0) answered = add_explanation(node, owner) || answered;
     if (!answered) add_negative(zone);
   }
 
@@ -306,6 +314,21 @@ class Resolution {
     }
     tailored_ = true;
     scope_prefix_ = std::max(scope_prefix_, answer.scope_prefix);
+    return true;
+  }
+
+  // The TXT at `_geosteer.<service>`: why this client gets what it gets. It holds
+  // exactly the client's address as given, so no cache may hand it to anyone else:
+  // TTL 0, and an ECS SCOPE equal to SOURCE (RFC 7871 section 7.2.1). False when
+  // the explanation is empty (the caller answers NODATA).
+  bool add_explanation(const zones::Node& node, std::string_view owner) {
+    char rdata[kMaxExplanation];
+    size_t length = dynamic_.explain(node.explains, client_, rdata);
+    if (length == 0) return false;
+    add(Section::Answer, owner, rrtype::TXT, wire::rrclass::In, 0,
+        {rdata, std::min(length, sizeof rdata)});
+    tailored_ = true;
+    scope_prefix_ = std::max(scope_prefix_, client_.source_prefix);
     return true;
   }
 
@@ -415,11 +438,24 @@ Responder::Responder(const zones::ZoneSet& zones, const DynamicAnswers& dynamic,
     : zones_(zones), dynamic_(dynamic), options_(std::move(options)) {}
 
 size_t Responder::respond(std::span<const uint8_t> query_message, const RequestInfo& info,
-                          std::span<uint8_t> out) const {
+                          std::span<uint8_t> out, QueryOutcome* outcome) const {
+  QueryOutcome ignored;
+  QueryOutcome& result = outcome != nullptr ? *outcome : ignored;
+  result = {};
   wire::Query query;
   wire::ParseStatus status = wire::parse_query(query_message, query);
-  if (status == wire::ParseStatus::TooShort || status == wire::ParseStatus::Response) return 0;
+  if (status == wire::ParseStatus::TooShort) {
+    result.drop = QueryOutcome::Drop::Malformed;
+    return 0;
+  }
+  if (status == wire::ParseStatus::Response) {
+    result.drop = QueryOutcome::Drop::Response;
+    return 0;
+  }
   if (out.size() < wire::kMinUdpPayload) return 0;
+  const wire::Edns& edns = query.edns;
+  result.qtype = query.has_question ? query.question.qtype : 0;
+  result.ecs = edns.client_subnet.present;  // the parser keeps only a valid one
 
   size_t limit = message_limit(query, info, options_);
   ResponseWriter writer(out, limit);
@@ -429,7 +465,6 @@ size_t Responder::respond(std::span<const uint8_t> query_message, const RequestI
     writer.add_question(q.received_name(), q.qtype, q.qclass);  // always fits in 512
   }
   uint16_t rcode = check_query(status, query);
-  const wire::Edns& edns = query.edns;
   OptPlan opt(edns, rcode == wire::rcode::BadVers, options_.identity, limit - writer.size());
   writer.reserve(opt.size());
 
@@ -454,6 +489,8 @@ size_t Responder::respond(std::span<const uint8_t> query_message, const RequestI
     writer.add_opt(payload, static_cast<uint8_t>(rcode >> 4), edns.dnssec_ok, opt.options());
   }
   writer.set_flags(response_flags(query.header, rcode, authoritative, truncated));
+  result.rcode = rcode;
+  result.truncated = truncated;
   return writer.finish();
 }
 

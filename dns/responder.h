@@ -44,6 +44,21 @@ class DynamicAnswers {
   // Leaves out.count == 0 when no mirror has an address of that family (NODATA).
   virtual void answer(int service, Family family, const ClientSubnet& client,
                       DynamicAnswer& out) const = 0;
+  // TXT RDATA (length-prefixed character-strings of at most 255 octets) explaining
+  // what `client` gets from `service`: the address used and its source, the location
+  // and network found, the mirrors chosen with distances and states. Written into
+  // `out`; returns its length. Answers `_geosteer.<service name>` TXT queries.
+  virtual size_t explain(int service, const ClientSubnet& client, std::span<char> out) const = 0;
+};
+
+// What happened to one message, for metrics. Filled by respond() when asked.
+struct QueryOutcome {
+  enum class Drop : uint8_t { None, Malformed, Response };
+  Drop drop = Drop::None;  // Malformed: too short to answer; Response: QR set
+  uint16_t qtype = 0;      // 0 when the question could not be read
+  uint16_t rcode = 0;      // extended (12-bit) RCODE of the response
+  bool truncated = false;
+  bool ecs = false;        // the query carried a valid ECS option
 };
 
 struct ResponderOptions {
@@ -58,7 +73,7 @@ class Responder {
   // Writes the response into `out` (at least 512 bytes; 65535 for TCP) and returns its
   // length, or 0 when the message must be dropped (a response, or too short to answer).
   size_t respond(std::span<const uint8_t> query, const RequestInfo& info,
-                 std::span<uint8_t> out) const;
+                 std::span<uint8_t> out, QueryOutcome* outcome = nullptr) const;
 
  private:
   const zones::ZoneSet& zones_;

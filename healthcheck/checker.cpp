@@ -33,6 +33,7 @@ struct Checker::Impl : std::enable_shared_from_this<Checker::Impl> {
   asio::io_context& io;
   CheckerSettings settings;
   Publish publish;
+  ResultHook result_hook;
   Prober prober;
   std::vector<std::shared_ptr<Entry>> entries;  // indexed like Config::mirrors
   std::deque<std::weak_ptr<Entry>> waiting;     // due, but over the concurrency limit
@@ -127,12 +128,13 @@ struct Checker::Impl : std::enable_shared_from_this<Checker::Impl> {
   }
 
   void record(Entry& entry, const ProbeResult& result) {
-    Verdict before = entry.tracker.health().verdict;
+    MirrorHealth before = entry.tracker.health();
     bool changed = entry.tracker.record(result);
+    if (result_hook) result_hook(entry.target, result, before, entry.tracker.health());
     if (changed) {
       const MirrorHealth& now = entry.tracker.health();
-      std::string line = "mirror " + entry.target.mirror_id + ": " + to_string(before) + " -> " +
-                         to_string(now.verdict);
+      std::string line = "mirror " + entry.target.mirror_id + ": " + to_string(before.verdict) +
+                         " -> " + to_string(now.verdict);
       if (!now.reason.empty()) line += " (" + now.reason + ")";
       (now.verdict == Verdict::Up ? log::info : log::warning)(line);
     }
@@ -163,6 +165,8 @@ Checker::~Checker() { impl_->stop(); }
 void Checker::start() { impl_->start(); }
 
 void Checker::stop() { impl_->stop(); }
+
+void Checker::on_result(ResultHook hook) { impl_->result_hook = std::move(hook); }
 
 void Checker::reconfigure(CheckerSettings settings, std::vector<Target> targets) {
   bool was_enabled = impl_->settings.enabled;

@@ -15,6 +15,10 @@ namespace geosteer::healthcheck {
 class Checker {
  public:
   using Publish = std::function<void(std::shared_ptr<const HealthState>)>;
+  // Told of every probe result with the mirror's health before and after it (for
+  // metrics); runs on the io_context.
+  using ResultHook = std::function<void(const Target& target, const ProbeResult& result,
+                                        const MirrorHealth& before, const MirrorHealth& after)>;
 
   // `targets` are indexed like Config::mirrors. `publish` runs on the io_context.
   Checker(boost::asio::io_context& io, CheckerSettings settings, std::vector<Target> targets,
@@ -23,6 +27,7 @@ class Checker {
 
   void start();
   void stop();
+  void on_result(ResultHook hook);
   // After a reload: mirrors whose target is unchanged keep their state and
   // schedule; new ones start with their initial state. Publishes the new state.
   void reconfigure(CheckerSettings settings, std::vector<Target> targets);

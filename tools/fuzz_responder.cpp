@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,12 @@ class FixedAnswers : public dns::DynamicAnswers {
     out.count = 1;
     out.ttl = 60;
     out.scope_prefix = 24;
+  }
+  size_t explain(int, const dns::ClientSubnet&, std::span<char> out) const override {
+    static constexpr char kText[] = "\x0b" "fuzz client";
+    if (out.size() < sizeof kText - 1) return 0;
+    std::memcpy(out.data(), kText, sizeof kText - 1);
+    return sizeof kText - 1;
   }
 };
 

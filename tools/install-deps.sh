@@ -11,6 +11,8 @@ packages=(
   # tests and demo: real DNS clients, MMDB fixture writer, GeoIP data via npm
   dnsutils knot-dnsutils ldnsutils mmdb-bin libmaxmind-db-writer-perl
   nodejs npm iproute2 procps nginx openssl
+  # status page and metrics checks: a real Prometheus parser and a headless browser
+  prometheus chromium curl python3
 )
 
 missing=()

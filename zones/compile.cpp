@@ -70,7 +70,16 @@ std::string class_name(uint16_t rr_class) {
   return name;
 }
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+// Appended piece by piece: `"'" + std::string(s)` trips GCC 12's false -Wrestrict
+// at -O3 (GCC bug 105329).
+std::string quoted(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '\'';
+  out += s;
+  out += '\'';
+  return out;
+}
 std::string name_text(std::string_view wire) { return quoted(dname::to_text(wire)); }
 
 void append_u32(std::string& out, uint32_t v) {
@@ -134,6 +143,7 @@ class ZoneCompiler {
   std::string origin_;  // canonical wire
   RdfPtr origin_rdf_;
   std::map<std::string, const Service*> services_;  // fqdn wire -> service
+  std::map<std::string, const Service*> explain_names_;  // _geosteer.<fqdn> wire -> service
   std::vector<ParsedRecord> records_;
 };
 
@@ -169,6 +179,23 @@ void ZoneCompiler::resolve_services() {
       continue;
     }
     services_.emplace(*wire, &service);
+    std::string explains = explain_name(*wire);
+    if (explains.empty()) {
+      error(service.pos, "service name " + quoted(service.fqdn) + " is too long",
+            "geosteer explains its answers at '_geosteer." + service.fqdn +
+                "', which must fit in 255 octets; shorten the name");
+      continue;
+    }
+    explain_names_.emplace(std::move(explains), &service);
+  }
+  for (const auto& [name, explained] : explain_names_) {
+    if (auto service = services_.find(name); service != services_.end()) {
+      error(service->second->pos,
+            "service " + quoted(service->second->fqdn) +
+                " clashes with the explanation of service " + quoted(explained->fqdn),
+            "that name answers TXT queries with how geosteer steers " +
+                quoted(explained->fqdn) + "; rename the service");
+    }
   }
 }
 
@@ -271,6 +298,13 @@ void ZoneCompiler::accept(ParsedRecord record) {
     error(record.pos, "record " + record.describe() + " clashes with the service of that name",
           "the service answers A and AAAA for " + quoted(service->second->fqdn) +
               " itself; remove the record or rename the service");
+  } else if (auto explained = explain_names_.find(record.owner);
+             explained != explain_names_.end()) {
+    error(record.pos,
+          "record " + record.describe() + " clashes with the explanation of service " +
+              quoted(explained->second->fqdn),
+          "geosteer answers TXT at " + name_text(record.owner) +
+              " itself, with how it steers the client asking; remove the record");
   } else {
     records_.push_back(std::move(record));
   }

@@ -277,8 +277,10 @@ class ConfigParser {
                                            bool allow_empty);
 
   void parse_server(const YAML::Node& node, ServerConfig& server);
+  void parse_metrics(const YAML::Node& node, MetricsConfig& metrics);
   void parse_listen(const YAML::Node& node, std::vector<ListenAddress>& listen);
-  std::optional<ListenAddress> parse_listen_address(const YAML::Node& node);
+  std::optional<ListenAddress> parse_listen_address(const YAML::Node& node,
+                                                   bool allow_any_port = false);
   void parse_geoip(const YAML::Node& node, GeoipConfig& geoip);
 
   void parse_mirrors(const YAML::Node& node, std::vector<MirrorConfig>& mirrors);
@@ -568,8 +570,7 @@ Config ConfigParser::parse(const YAML::Node& root) {
   }
   resolve_probes(config.mirrors);
   config.checker.enabled = any_healthcheck_;
-  // Accepted ahead of the feature that will read it; its shape is already fixed.
-  if (const Entry* e = top->find("metrics")) expect(e->value, YAML::NodeType::Map, "'metrics'");
+  if (const Entry* e = top->find("metrics")) parse_metrics(e->value, config.metrics);
   return config;
 }
 
@@ -604,7 +605,8 @@ void ConfigParser::parse_listen(const YAML::Node& node, std::vector<ListenAddres
   }
 }
 
-std::optional<ListenAddress> ConfigParser::parse_listen_address(const YAML::Node& node) {
+std::optional<ListenAddress> ConfigParser::parse_listen_address(const YAML::Node& node,
+                                                               bool allow_any_port) {
   auto text = scalar(node, "a listen address");
   if (!text) return std::nullopt;
   const std::string example = "expected \"192.0.2.1:53\" or \"[2001:db8::1]:53\"";
@@ -640,12 +642,37 @@ std::optional<ListenAddress> ConfigParser::parse_listen_address(const YAML::Node
   }
   unsigned value = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (!all_digits(port) || ec != std::errc() || value < 1 || value > 65535) {
+  unsigned lowest = allow_any_port ? 0 : 1;
+  if (!all_digits(port) || ec != std::errc() || value < lowest || value > 65535) {
     error(node, "invalid port " + quoted(port) + " in listen address " + quoted(s),
-          "ports are 1..65535");
+          allow_any_port ? "ports are 0..65535 (0: any free port)" : "ports are 1..65535");
     return std::nullopt;
   }
   return ListenAddress{*address, static_cast<uint16_t>(value), pos(node)};
+}
+
+// --- metrics -------------------------------------------------------------------
+
+void ConfigParser::parse_metrics(const YAML::Node& node, MetricsConfig& metrics) {
+  auto f = fields(node, "metrics", {"enabled", "listen", "share_window"});
+  if (!f) return;
+  if (const Entry* e = f->find("enabled")) {
+    if (auto enabled = boolean(e->value, "'enabled'")) metrics.enabled = *enabled;
+  }
+  if (const Entry* e = f->find("listen")) {
+    // Port 0 is allowed here (any free port, reported in the log), unlike DNS listen.
+    if (auto address = parse_listen_address(e->value, true)) metrics.listen = *address;
+  }
+  if (const Entry* e = f->find("share_window")) {
+    if (auto d = duration(e->value, "'share_window'")) {
+      auto seconds = std::chrono::duration_cast<std::chrono::seconds>(*d);
+      if (seconds.count() < 10) {
+        error(e->value, "'share_window' must be at least 10s", "e.g. share_window: 5m");
+      } else {
+        metrics.share_window = seconds;
+      }
+    }
+  }
 }
 
 // --- geoip ---------------------------------------------------------------------

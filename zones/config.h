@@ -66,6 +66,13 @@ struct ServerConfig {
   unsigned threads = 0;              // 0: one per core
 };
 
+struct MetricsConfig {
+  bool enabled = true;
+  // /metrics, the status page, /status.json and /healthz. Port 0: any free port.
+  ListenAddress listen{*IpAddress::parse("127.0.0.1"), 9153, {}};
+  std::chrono::seconds share_window{300};  // answers counted for the status page's shares
+};
+
 struct GeoipConfig {
   std::vector<std::string> databases;
   std::vector<SourcePos> positions;  // one per database, for errors
@@ -129,6 +136,7 @@ struct Config {
   std::vector<ZoneConfig> zones;
   std::vector<MirrorConfig> mirrors;
   healthcheck::CheckerSettings checker;  // global healthcheck.concurrency
+  MetricsConfig metrics;
 
   const MirrorConfig* find_mirror(std::string_view id) const;
 };

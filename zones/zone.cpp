@@ -147,7 +147,11 @@ bool ZoneBuilder::add(std::string_view owner, uint16_t type, uint32_t ttl,
   return same_ttl;
 }
 
-void ZoneBuilder::add_service(std::string_view owner, int index) { node(owner).service = index; }
+void ZoneBuilder::add_service(std::string_view owner, int index) {
+  node(owner).service = index;
+  std::string explains = explain_name(owner);
+  if (!explains.empty()) node(explains).explains = index;
+}
 
 Zone ZoneBuilder::finish() {
   const std::string& origin = zone_.origin_;
@@ -165,6 +169,14 @@ ZoneSet ZoneBuilder::make_set(std::vector<Zone> zones) {
   ZoneSet set;
   set.zones_ = std::move(zones);
   return set;
+}
+
+std::string explain_name(std::string_view service_owner) {
+  static constexpr std::string_view kLabel{"\x09_geosteer", 10};
+  if (kLabel.size() + service_owner.size() > dname::kMaxWireLength) return {};
+  std::string name(kLabel);
+  name.append(service_owner);
+  return name;
 }
 
 std::vector<const Service*> service_order(const Config& config) {

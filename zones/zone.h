@@ -28,6 +28,9 @@ struct Node {
   std::string owner;  // canonical wire name
   std::vector<RRset> rrsets;
   int service = -1;  // global service index (see service_order()), or -1
+  // At `_geosteer.<service name>`: the service whose steering this name's TXT
+  // explains to the asking client (see explain_name()), or -1.
+  int explains = -1;
 
   const RRset* find(uint16_t type) const;
 };
@@ -92,7 +95,8 @@ class ZoneBuilder {
   // wire format. Identical RRs merge. Returns false when the RRset already had a
   // different TTL; it then keeps the smaller one.
   bool add(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata);
-  // Makes `owner` (canonical) the name of service `index` (see service_order()).
+  // Makes `owner` (canonical) the name of service `index` (see service_order()),
+  // and explain_name(owner), when it is a valid name, the name explaining it.
   void add_service(std::string_view owner, int index);
   // Computes the empty non-terminals and notes the zone cuts; the builder is spent.
   Zone finish();
@@ -103,6 +107,12 @@ class ZoneBuilder {
   Node& node(std::string_view owner);
   Zone zone_;
 };
+
+// `_geosteer.<service owner>` in canonical wire form: the name whose TXT explains
+// the service's answer to the client asking. Empty when that would be longer than
+// a name may be (RFC 1035 section 3.1). The leading underscore keeps it clear of
+// host names (RFC 8552).
+std::string explain_name(std::string_view service_owner);
 
 // Services in the global order the rest of the program indexes them by:
 // zone by zone, service by service, as in the configuration.

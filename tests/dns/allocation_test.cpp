@@ -2,9 +2,12 @@
 // from fixed buffers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <string_view>
 
 #include "dns/responder.h"
+#include "dns/wire.h"
 #include "tests/dns/dns_test_support.h"
 #include "tests/dns/text_zone.h"
 #include "tests/support/allocation_counter.h"
@@ -20,6 +23,12 @@ class StaticDynamicAnswers : public DynamicAnswers {
     out.count = 1;
     out.ttl = 60;
     out.scope_prefix = 24;
+  }
+  size_t explain(int, const ClientSubnet&, std::span<char> out) const override {
+    static constexpr std::string_view kText{"\x0e" "client ECS /24"};
+    if (out.size() < kText.size()) return 0;
+    std::copy(kText.begin(), kText.end(), out.begin());
+    return kText.size();
   }
 };
 
@@ -40,11 +49,21 @@ class ResponderAllocationTest : public ::testing::Test {
 
   long allocations_answering(const test::Bytes& query, Transport transport) {
     RequestInfo info{transport, IpAddress::v4({203, 0, 113, 7})};
+    QueryOutcome outcome;
     testing::AllocationCounter counter;
-    size_t size = responder.respond(query, info, buffer);
+    size_t size = responder.respond(query, info, buffer, &outcome);
     long allocations = counter.stop();
     EXPECT_GT(size, 0u);
+    EXPECT_EQ(outcome.qtype, query_qtype(query));
     return allocations;
+  }
+
+  // The QTYPE of a one-question message, read back to check the outcome was filled.
+  static uint16_t query_qtype(const test::Bytes& message) {
+    size_t at = wire::kHeaderSize;
+    while (at < message.size() && message[at] != 0) at += message[at] + 1u;
+    if (at + 2 >= message.size()) return 0;
+    return static_cast<uint16_t>(message[at + 1] << 8 | message[at + 2]);
   }
 
   static test::Bytes query(std::string qname, uint16_t qtype, bool ecs_and_nsid = true) {
@@ -82,6 +101,10 @@ TEST_F(ResponderAllocationTest, TruncationDoesNotAllocate) {
 
 TEST_F(ResponderAllocationTest, AnyOverTcpDoesNotAllocate) {
   EXPECT_EQ(allocations_answering(query("mirror.example.org.", 255), Transport::Tcp), 0);
+}
+
+TEST_F(ResponderAllocationTest, ExplanationDoesNotAllocate) {
+  EXPECT_EQ(allocations_answering(query("_geosteer.mirror.example.org.", 16), Transport::Udp), 0);
 }
 
 TEST_F(ResponderAllocationTest, FormErrDoesNotAllocate) {

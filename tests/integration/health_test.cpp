@@ -52,6 +52,7 @@ class HealthSteering : public ::testing::Test {
 
   std::string config() const {
     return R"(server: {listen: ["127.0.0.1:{{PORT}}"], identity: health-e2e}
+metrics: {listen: "127.0.0.1:{{METRICS_PORT}}"}
 geoip: {databases: ["{{FIXTURES}}/flat-ipv4.mmdb"]}
 healthcheck: {interval: )" + std::to_string(kInterval.count()) + R"(ms, jitter: 0.1, timeout: 1s,
               rise: )" + std::to_string(kRise) + ", fall: " + std::to_string(kFall) + R"(, initial: down,

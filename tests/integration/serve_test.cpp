@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <regex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/integration/harness.h"
 #include "tests/integration/test_config.h"
@@ -305,6 +308,80 @@ TEST_F(Serve, ChaosHostnameBindGivesIdentity) {
 TEST_F(Serve, NsidGivesIdentity) {
   auto out = server.dig("guix.example.org SOA +nsid");
   EXPECT_NE(out.find("geosteer-test-1"), std::string::npos) << out;
+}
+
+// --- _geosteer.<service>: answers that explain themselves ------------------------
+
+const char* kExplainName = "_geosteer.substitutes.guix.example.org";
+
+// The character-strings of the TXT records in dig's output, unquoted.
+std::vector<std::string> txt_strings(const std::string& output) {
+  std::vector<std::string> strings;
+  std::regex quoted(R"re("((?:[^"\\]|\\.)*)")re");
+  for (const std::string& line : dig_section(output, "ANSWER")) {
+    for (std::sregex_iterator it(line.begin(), line.end(), quoted), end; it != end; ++it) {
+      strings.push_back((*it)[1]);
+    }
+  }
+  return strings;
+}
+
+TEST_F(Serve, ExplainTxtSaysWhyABerlinClientGetsBerlin) {
+  auto out = server.dig(std::string(kExplainName) + " TXT +subnet=130.149.7.0/24");
+  EXPECT_EQ(dig_status(out), "NOERROR");
+  EXPECT_TRUE(dig_has_flag(out, "aa"));
+  auto answer = dig_section(out, "ANSWER");
+  ASSERT_EQ(answer.size(), 1u) << out;
+  auto rr = fields(answer[0]);
+  EXPECT_EQ(rr.at(0), std::string(kExplainName) + ".");
+  EXPECT_EQ(rr.at(1), "0");  // never cached
+  EXPECT_EQ(rr.at(3), "TXT");
+  auto strings = txt_strings(out);
+  ASSERT_EQ(strings.size(), 4u) << out;
+  EXPECT_EQ(strings[0], "client 130.149.7.0/24 from ECS");
+  EXPECT_EQ(strings[1], "location DE EU 52.5200,13.4000 network 130.149.0.0/16");
+  EXPECT_EQ(strings[2].rfind("A: berlin 0km up, bordeaux ", 0), 0u) << strings[2];
+  EXPECT_NE(strings[2].find("(distance, healthy, scope /16)"), std::string::npos) << strings[2];
+  EXPECT_EQ(strings[3].rfind("AAAA: bordeaux ", 0), 0u) << strings[3];
+}
+
+TEST_F(Serve, ExplainTxtScopeIsTheSourcePrefix) {
+  // The A answer for this client has scope 16; its explanation holds the /24 itself.
+  auto out = server.dig(std::string(kExplainName) + " TXT +subnet=130.149.7.0/24");
+  EXPECT_EQ(dig_ecs(out), "130.149.7.0/24/24");
+}
+
+TEST_F(Serve, ExplainTxtWithoutEcsExplainsTheResolver) {
+  auto strings = txt_strings(server.dig(std::string(kExplainName) + " TXT"));
+  ASSERT_EQ(strings.size(), 4u);
+  EXPECT_EQ(strings[0], "client 127.0.0.1 from resolver");
+  EXPECT_EQ(strings[1].rfind("location unknown network ", 0), 0u) << strings[1];
+  EXPECT_EQ(strings[2].rfind("A: berlin up, bordeaux up (fallback, healthy", 0), 0u) << strings[2];
+}
+
+TEST_F(Serve, ExplainTxtOverIpv6Tcp) {
+  auto out = server.kdig(std::string(kExplainName) + " TXT +tcp +subnet=2001:638:809::/48", "::1");
+  EXPECT_NE(out.find("client 2001:638:809::/48 from ECS"), std::string::npos) << out;
+  EXPECT_NE(out.find("2001:638:809::/48/48"), std::string::npos) << out;
+}
+
+TEST_F(Serve, ExplainNameGivesNodataForA) {
+  auto out = server.dig(std::string(kExplainName) + " A +subnet=130.149.7.0/24");
+  EXPECT_EQ(dig_status(out), "NOERROR");
+  EXPECT_TRUE(dig_section(out, "ANSWER").empty());
+  EXPECT_EQ(dig_section(out, "AUTHORITY").size(), 1u) << out;
+  EXPECT_EQ(dig_ecs(out), "130.149.7.0/24/0");
+}
+
+TEST_F(Serve, LocateShowsTheSameExplanationAsTheTxt) {
+  auto strings = txt_strings(server.dig(std::string(kExplainName) + " TXT +subnet=130.149.7.0/24"));
+  ASSERT_EQ(strings.size(), 4u);
+  auto locate = run_command(std::string(GEOSTEER_BINARY) + " locate -c " + server.config_path() +
+                            " 130.149.7.0/24");
+  ASSERT_EQ(locate.status, 0) << locate.output;
+  for (const std::string& text : strings) {
+    EXPECT_NE(locate.output.find(text + "\n"), std::string::npos) << text << "\n" << locate.output;
+  }
 }
 
 // --- operations ---------------------------------------------------------------

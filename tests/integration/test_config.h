@@ -13,6 +13,7 @@ inline std::string test_config() {
   listen: ["127.0.0.1:{{PORT}}", "[::1]:{{PORT}}"]
   identity: geosteer-test-1
   tcp_idle_timeout: 2s
+metrics: {listen: "127.0.0.1:{{METRICS_PORT}}"}
 geoip:
   databases: ["{{FIXTURES}}/flat-ipv4.mmdb", "{{FIXTURES}}/flat-ipv6.mmdb"]
 zones:

@@ -456,3 +456,45 @@ TEST(ParseDuration, RejectsMalformedText) {
 
 }  // namespace
 }  // namespace geosteer::zones
+
+namespace geosteer::zones {
+namespace {
+
+const char* kMinimal =
+    "geoip: {databases: [city.mmdb]}\n"
+    "zones:\n"
+    "  - origin: example.org.\n"
+    "    soa: {mname: ns1, rname: hostmaster}\n"
+    "    ns: [ns1]\n";
+
+TEST(MetricsConfig, DefaultsToLoopbackPort9153) {
+  Config c = parse_config_text(kMinimal, "test.yaml");
+  EXPECT_TRUE(c.metrics.enabled);
+  EXPECT_EQ(c.metrics.listen.str(), "127.0.0.1:9153");
+  EXPECT_EQ(c.metrics.share_window, std::chrono::seconds(300));
+}
+
+TEST(MetricsConfig, ListenMayAskForAnyFreePort) {
+  Config c = parse_config_text(std::string(kMinimal) + "metrics: {listen: \"[::1]:0\"}\n", "test.yaml");
+  EXPECT_EQ(c.metrics.listen.port, 0);
+  EXPECT_EQ(c.metrics.listen.address.family, Family::V6);
+}
+
+TEST(MetricsConfig, UnknownKeyIsReportedWithSuggestion) {
+  try {
+    parse_config_text(std::string(kMinimal) + "metrics: {listn: \"127.0.0.1:9\"}\n", "test.yaml");
+    FAIL() << "loaded";
+  } catch (const ConfigErrors& e) {
+    ASSERT_EQ(e.errors().size(), 1u);
+    EXPECT_EQ(e.errors()[0].pos.line, 6);
+    EXPECT_NE(e.errors()[0].str().find("did you mean 'listen'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(MetricsConfig, CanBeDisabled) {
+  Config c = parse_config_text(std::string(kMinimal) + "metrics: {enabled: false}\n", "test.yaml");
+  EXPECT_FALSE(c.metrics.enabled);
+}
+
+}  // namespace
+}  // namespace geosteer::zones

@@ -205,6 +205,39 @@ TEST(CompileErrors, RecordAtAServiceName) {
             "the record or rename the service)");
 }
 
+TEST(CompileErrors, RecordAtTheExplainNameOfAService) {
+  auto errors = compile_errors({"_geosteer.mirror TXT mine", "x._geosteer.mirror TXT below"},
+                               "    services: [{name: mirror, mirrors: [berlin]}]\n");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0],
+            "test.yaml:9:9: error: record '_geosteer.mirror.example.org.' TXT clashes with the "
+            "explanation of service 'mirror.example.org.' (geosteer answers TXT at "
+            "'_geosteer.mirror.example.org.' itself, with how it steers the client asking; "
+            "remove the record)");
+}
+
+TEST(CompileErrors, ServiceAtTheExplainNameOfAnother) {
+  auto errors = compile_errors(
+      {}, "    services: [{name: mirror, mirrors: [berlin]}, {name: _geosteer.mirror, "
+          "mirrors: [berlin]}]\n");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("error: service '_geosteer.mirror.example.org.' clashes with the "
+                           "explanation of service 'mirror.example.org.'"),
+            std::string::npos)
+      << errors[0];
+}
+
+TEST(CompileErrors, ServiceNameTooLongForItsExplainName) {
+  // 4 labels of 60 octets: a valid 255-octet-limited name, but not with _geosteer. before it.
+  std::string label(60, 'l');
+  std::string name = label + "." + label + "." + label + "." + label.substr(0, 50);
+  auto errors = compile_errors({}, "    services: [{name: " + name + ", mirrors: [berlin]}]\n");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("error: service name '" + name + ".example.org.' is too long"),
+            std::string::npos)
+      << errors[0];
+}
+
 TEST(CompileErrors, DataBelowADelegation) {
   auto errors = compile_errors({"sub NS ns.sub", "ns.sub A 192.0.2.53", "www.sub TXT hidden"});
   ASSERT_EQ(errors.size(), 1u);
@@ -371,6 +404,18 @@ TEST_F(LookupTest, ServiceNameIsANodeWithItsIndex) {
   EXPECT_EQ(lookup("www.example.org.").node->service, -1);
 }
 
+TEST_F(LookupTest, ExplainNameOfAServiceIsANodeThatExplainsIt) {
+  Lookup l = lookup("_geosteer.mirror.example.org.");
+  EXPECT_EQ(l.kind, Lookup::Kind::Found);
+  ASSERT_NE(l.node, nullptr);
+  EXPECT_EQ(l.node->explains, 0);
+  EXPECT_EQ(l.node->service, -1);
+  EXPECT_TRUE(l.node->rrsets.empty());
+  EXPECT_EQ(lookup("mirror.example.org.").node->explains, -1);
+  EXPECT_EQ(lookup("www.example.org.").node->explains, -1);
+  EXPECT_EQ(lookup("_geosteer.www.example.org.").kind, Lookup::Kind::NxDomain);
+}
+
 TEST(ServiceOrder, GoesZoneByZoneThenServiceByService) {
   Config config = parse_config_text(
       "geoip: {databases: [city.mmdb]}\n"
@@ -388,6 +433,22 @@ TEST(ServiceOrder, GoesZoneByZoneThenServiceByService) {
   auto set = compile_zones(config);
   EXPECT_EQ(set.zones()[1].find_node(wire("s3.b.test."))->service, 2);
   EXPECT_EQ(set.zones()[0].find_node(wire("s2.a.test."))->service, 1);
+  EXPECT_EQ(set.zones()[1].find_node(wire("_geosteer.s3.b.test."))->explains, 2);
+  EXPECT_EQ(set.zones()[0].find_node(wire("_geosteer.s2.a.test."))->explains, 1);
+}
+
+TEST(ExplainName, PutsTheGeosteerLabelBeforeTheServiceName) {
+  EXPECT_EQ(explain_name(wire("s.example.org.")), wire("_geosteer.s.example.org."));
+}
+
+TEST(ExplainName, IsEmptyWhenItWouldBeLongerThanANameMayBe) {
+  std::string label(63, 'l');
+  std::string longest = wire((label + "." + label + "." + label + "." + label.substr(0, 61) + ".").c_str());
+  ASSERT_EQ(longest.size(), 255u);
+  EXPECT_EQ(explain_name(longest), "");
+  std::string fits = wire((label + "." + label + "." + label + "." + label.substr(0, 51) + ".").c_str());
+  ASSERT_EQ(fits.size(), 245u);
+  EXPECT_EQ(explain_name(fits).size(), 255u);
 }
 
 TEST(ZoneSetFind, PicksTheLongestOrigin) {
@@ -423,6 +484,7 @@ TEST(ZoneBuilderDirect, BuildsAZoneWithoutAConfiguration) {
   EXPECT_EQ(node->find(rrtype::TXT)->ttl, 30u);
   EXPECT_EQ(node->find(rrtype::TXT)->rdata.size(), 2u);
   EXPECT_EQ(zone.find_node(wire("s.test."))->service, 4);
+  EXPECT_EQ(zone.find_node(wire("_geosteer.s.test."))->explains, 4);
   std::vector<Zone> zones;
   zones.push_back(std::move(zone));
   ZoneSet set = ZoneBuilder::make_set(std::move(zones));
@@ -436,6 +498,7 @@ TEST(ExampleZones, CompileWithTheServiceAndStaticRecords) {
   Lookup service = zone->lookup(wire("substitutes.guix.example.org."));
   EXPECT_EQ(service.kind, Lookup::Kind::Found);
   EXPECT_EQ(service.node->service, 0);
+  EXPECT_EQ(zone->lookup(wire("_geosteer.substitutes.guix.example.org.")).node->explains, 0);
   EXPECT_NE(zone->find_node(wire("www.guix.example.org."))->find(rrtype::CNAME), nullptr);
   EXPECT_EQ(zone->find_node(wire("www.guix.example.org."))->find(rrtype::CNAME)->ttl, 300u);
   EXPECT_NE(zone->apex().find(rrtype::TXT), nullptr);

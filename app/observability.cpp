@@ -1,0 +1,277 @@
+#include "app/observability.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <chrono>
+
+#include "common/log.h"
+
+namespace geosteer::app {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+// How often answer totals are sampled for the status page's shares.
+constexpr std::chrono::seconds kSampleEvery{10};
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t unix_time(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+MetricFamily gauge_family(std::string name, std::string help) {
+  MetricFamily family;
+  family.name = std::move(name);
+  family.help = std::move(help);
+  family.type = MetricType::Gauge;
+  return family;
+}
+
+void add_gauge(MetricFamily& family, const std::string& mirror, double value) {
+  ClientMetric metric;
+  metric.label.push_back({"mirror", mirror});
+  metric.gauge.value = value;
+  family.metric.push_back(std::move(metric));
+}
+
+// Probe latencies span a LAN mirror's milliseconds to a far one's seconds.
+prometheus::Histogram::BucketBoundaries latency_buckets() {
+  return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+}
+
+std::string state_of(const zones::MirrorConfig& mirror, const healthcheck::MirrorHealth& health) {
+  return mirror.drain ? "drained" : healthcheck::to_string(health.verdict);
+}
+
+}  // namespace
+
+Observability::Observability(boost::asio::io_context& io, metrics::QueryMetrics& query_metrics,
+                             SnapshotSource snapshot, HealthSource health)
+    : io_(io),
+      query_metrics_(query_metrics),
+      snapshot_(std::move(snapshot)),
+      health_(std::move(health)),
+      sampler_(io),
+      registry_(std::make_shared<prometheus::Registry>()),
+      probe_latency_(prometheus::BuildHistogram()
+                         .Name("geosteer_mirror_probe_latency_seconds")
+                         .Help("Time to first byte of mirror liveness probes")
+                         .Register(*registry_)),
+      probes_(prometheus::BuildCounter()
+                  .Name("geosteer_mirror_probes_total")
+                  .Help("Mirror probes by result (ok, failed, stale, slow)")
+                  .Register(*registry_)),
+      transitions_(prometheus::BuildCounter()
+                       .Name("geosteer_mirror_transitions_total")
+                       .Help("Mirror health verdict changes by the verdict entered")
+                       .Register(*registry_)),
+      generation_(prometheus::BuildGauge()
+                      .Name("geosteer_config_generation")
+                      .Help("Generation of the configuration being served (successful loads)")
+                      .Register(*registry_)
+                      .Add({})),
+      last_load_success_(prometheus::BuildGauge()
+                             .Name("geosteer_config_last_load_success")
+                             .Help("1 when the last configuration load or reload succeeded")
+                             .Register(*registry_)
+                             .Add({})),
+      last_load_timestamp_(prometheus::BuildGauge()
+                               .Name("geosteer_config_last_load_timestamp_seconds")
+                               .Help("UNIX time of the last successful configuration load")
+                               .Register(*registry_)
+                               .Add({})),
+      geoip_build_epoch_(prometheus::BuildGauge()
+                             .Name("geosteer_geoip_build_epoch_seconds")
+                             .Help("Build time of each GeoIP database, from its metadata")
+                             .Register(*registry_)) {
+  prometheus::BuildGauge()
+      .Name("geosteer_build_info")
+      .Help("Version of the running geosteer")
+      .Register(*registry_)
+      .Add({{"version", GEOSTEER_VERSION}})
+      .Set(1);
+  samples_.push_back({std::chrono::steady_clock::now(), {}});
+}
+
+Observability::~Observability() { stop(); }
+
+void Observability::start(const zones::MetricsConfig& config) {
+  share_window_ = config.share_window;
+  schedule_sampling();
+  if (!config.enabled) return;
+  metrics::HttpServerOptions options;
+  options.address = config.listen.address;
+  options.port = config.listen.port;
+  http_ = std::make_unique<metrics::HttpServer>(io_, options,
+                                                [this](std::string_view path) { return handle(path); });
+  std::string host = config.listen.address.to_string();
+  if (config.listen.address.family == Family::V6) host = "[" + host + "]";
+  log::info("metrics and status page on http://" + host + ":" + std::to_string(http_->port()) + "/");
+}
+
+void Observability::stop() {
+  sampler_.cancel();
+  if (http_) http_->stop();
+}
+
+uint16_t Observability::http_port() const { return http_ ? http_->port() : 0; }
+
+void Observability::config_loaded(const LoadedConfig& loaded) {
+  generation_.Set(static_cast<double>(loaded.generation));
+  last_load_success_.Set(1);
+  config_loaded_unix_ = unix_now();
+  last_load_timestamp_.Set(static_cast<double>(config_loaded_unix_));
+  if (loaded.geoip) {
+    for (const auto& db : loaded.geoip->databases()) {
+      geoip_build_epoch_.Add({{"database", db.path}}).Set(static_cast<double>(db.build_epoch));
+    }
+  }
+}
+
+void Observability::config_failed() { last_load_success_.Set(0); }
+
+void Observability::probe_result(const healthcheck::Target& target,
+                                 const healthcheck::ProbeResult& result,
+                                 const healthcheck::MirrorHealth& before,
+                                 const healthcheck::MirrorHealth& after) {
+  probes_.Add({{"mirror", target.mirror_id}, {"result", healthcheck::to_string(result.outcome)}})
+      .Increment();
+  if (result.first_byte_ms) {
+    probe_latency_.Add({{"mirror", target.mirror_id}}, latency_buckets())
+        .Observe(*result.first_byte_ms / 1000.0);
+  }
+  if (before.verdict != after.verdict) {
+    transitions_.Add({{"mirror", target.mirror_id}, {"to", healthcheck::to_string(after.verdict)}})
+        .Increment();
+  }
+}
+
+// Current mirror state as gauges, built at scrape time from the snapshot and the
+// checker's state, so mirrors removed by a reload disappear from the exposition.
+std::vector<MetricFamily> Observability::mirror_gauges() {
+  auto snapshot = snapshot_();
+  auto health = health_();
+  MetricFamily up = gauge_family("geosteer_mirror_up", "1 when the mirror's verdict is up");
+  MetricFamily fresh = gauge_family("geosteer_mirror_fresh", "0 when the mirror is stale");
+  MetricFamily lag = gauge_family("geosteer_mirror_freshness_lag_seconds",
+                                  "How far the mirror lags behind, at its last probe");
+  const auto& mirrors = snapshot->config.mirrors;
+  for (size_t i = 0; i < mirrors.size(); ++i) {
+    healthcheck::MirrorHealth h = health && i < health->mirrors.size() ? health->mirrors[i]
+                                                                       : healthcheck::MirrorHealth{};
+    add_gauge(up, mirrors[i].id, h.verdict == healthcheck::Verdict::Up ? 1 : 0);
+    add_gauge(fresh, mirrors[i].id, h.verdict == healthcheck::Verdict::Stale ? 0 : 1);
+    if (h.lag_seconds) add_gauge(lag, mirrors[i].id, static_cast<double>(*h.lag_seconds));
+  }
+  return {up, fresh, lag};
+}
+
+std::string Observability::metrics_text() {
+  std::vector<MetricFamily> families = registry_->Collect();
+  for (auto& family : mirror_gauges()) families.push_back(std::move(family));
+  for (auto& family : query_metrics_.collect()) families.push_back(std::move(family));
+  return prometheus::TextSerializer().Serialize(families);
+}
+
+void Observability::schedule_sampling() {
+  sampler_.expires_after(kSampleEvery);
+  sampler_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    sample_answers();
+    schedule_sampling();
+  });
+}
+
+void Observability::sample_answers() {
+  Sample sample{std::chrono::steady_clock::now(), {}};
+  for (auto& total : query_metrics_.answer_totals()) {
+    sample.answers[{total.service, total.mirror}] = total.count;
+  }
+  samples_.push_back(std::move(sample));
+  // Keep one sample at or beyond the window's start, so shares cover the window.
+  while (samples_.size() > 2 && samples_[1].at <= samples_.back().at - share_window_) {
+    samples_.pop_front();
+  }
+}
+
+metrics::StatusModel Observability::status_model() {
+  auto snapshot = snapshot_();
+  auto health = health_();
+  const zones::Config& config = snapshot->config;
+  metrics::StatusModel model;
+  model.identity = config.server.identity;
+  model.version = GEOSTEER_VERSION;
+  model.generation = snapshot->generation;
+  model.config_loaded_unix = config_loaded_unix_;
+  model.now_unix = unix_now();
+  model.share_window_seconds = share_window_.count();
+  model.probes_enabled = config.checker.enabled;
+
+  for (size_t i = 0; i < config.mirrors.size(); ++i) {
+    const auto& mirror = config.mirrors[i];
+    healthcheck::MirrorHealth h = health && i < health->mirrors.size() ? health->mirrors[i]
+                                                                       : healthcheck::MirrorHealth{};
+    metrics::MirrorStatus status;
+    status.id = mirror.id;
+    status.url = mirror.url;
+    status.lat = snapshot->loaded->mirrors[i].location.lat;
+    status.lon = snapshot->loaded->mirrors[i].location.lon;
+    status.state = state_of(mirror, h);
+    status.reason = h.reason;
+    status.latency_ms = h.latency_ms;
+    status.lag_seconds = h.lag_seconds;
+    if (h.last_transition.time_since_epoch().count() != 0) {
+      status.last_transition_unix = unix_time(h.last_transition);
+    }
+    status.probed = h.probed;
+    model.mirrors.push_back(std::move(status));
+  }
+
+  // Shares: answers since the oldest kept sample, per service.
+  std::map<std::pair<std::string, std::string>, uint64_t> now;
+  for (auto& total : query_metrics_.answer_totals()) now[{total.service, total.mirror}] = total.count;
+  const auto& then = samples_.front().answers;
+  for (const auto& service : snapshot->loaded->services) {
+    metrics::ServiceStatus status{service.name, {}};
+    uint64_t service_total = 0;
+    for (uint16_t index : service.mirrors) {
+      const std::string& id = snapshot->loaded->mirrors[index].id;
+      auto key = std::make_pair(service.name, id);
+      auto before = then.find(key);
+      uint64_t count = now[key] - (before == then.end() ? 0 : before->second);
+      status.mirrors.push_back({id, 0.0, count});
+      service_total += count;
+    }
+    for (auto& m : status.mirrors) {
+      m.answer_share = service_total ? static_cast<double>(m.answers) / static_cast<double>(service_total) : 0;
+    }
+    model.services.push_back(std::move(status));
+  }
+  return model;
+}
+
+metrics::HttpResponse Observability::handle(std::string_view path) {
+  if (path == "/metrics") {
+    return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()};
+  }
+  if (path == "/" || path == "/index.html") {
+    return {200, "text/html; charset=utf-8", metrics::render_status_html(status_model())};
+  }
+  if (path == "/status.json") {
+    return {200, "application/json", metrics::render_status_json(status_model())};
+  }
+  if (path == "/healthz") {
+    if (serving_) return {200, "text/plain; charset=utf-8", "ok\n"};
+    return {503, "text/plain; charset=utf-8", "not serving\n"};
+  }
+  return {404, "text/plain; charset=utf-8", "not found\n"};
+}
+
+}  // namespace geosteer::app

@@ -1,0 +1,311 @@
+#include "common/asio.h"
+
+#include "metrics/http_server.h"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <system_error>
+#include <unordered_set>
+
+#include "common/log.h"
+
+namespace geosteer::metrics {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr uint32_t kMaxHeaderBytes = 8 * 1024;
+constexpr uint64_t kMaxBodyBytes = 8 * 1024;
+// After a failed accept (out of file descriptors, mostly), wait before the next one
+// rather than spin on the same error.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+// How long a connection we are closing may still send before we close it hard.
+constexpr std::chrono::milliseconds kLingerTime{2000};
+
+tcp::endpoint endpoint_of(const IpAddress& address, uint16_t port) {
+  if (address.family == Family::V4) {
+    asio::ip::address_v4::bytes_type bytes;
+    std::copy_n(address.bytes.begin(), 4, bytes.begin());
+    return {asio::ip::address_v4(bytes), port};
+  }
+  return {asio::ip::address_v6(address.bytes), port};
+}
+
+std::string endpoint_text(const IpAddress& address, uint16_t port) {
+  std::string host = address.to_string();
+  if (address.family == Family::V6) host = "[" + host + "]";
+  return host + ":" + std::to_string(port);
+}
+
+bool is_parse_error(const error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_method).category();
+}
+
+// The path of an origin-form target: "/metrics?x=1" -> "/metrics".
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find_first_of("?#"));
+}
+
+class Session;
+
+// The listening side; shared by the HttpServer and each session, so that a session
+// that ends after the HttpServer still finds it.
+struct ServerCore : std::enable_shared_from_this<ServerCore> {
+  ServerCore(asio::io_context& io, HttpServerOptions options, HttpHandler handler)
+      : options(std::move(options)), handler(std::move(handler)), acceptor(io), retry_timer(io) {}
+
+  void accept();
+  void on_accept(const error_code& ec, tcp::socket socket);
+  void close_all();
+
+  HttpServerOptions options;
+  HttpHandler handler;
+  tcp::acceptor acceptor;
+  asio::steady_timer retry_timer;
+  uint16_t port = 0;
+  bool stopped = false;
+  // Open sessions, for the connection limit and for stop(). Only touched on the
+  // io_context's thread; each session removes itself when it is destroyed.
+  std::unordered_set<Session*> sessions;
+};
+
+// One connection: reads requests one at a time, each under the request deadline,
+// and answers each before reading the next.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<ServerCore> server)
+      : stream_(std::move(socket)), server_(std::move(server)) {
+    server_->sessions.insert(this);
+  }
+  ~Session() { server_->sessions.erase(this); }
+
+  void start() { read_request(); }
+
+  void close() {
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+ private:
+  void read_request() {
+    parser_.emplace();
+    parser_->header_limit(kMaxHeaderBytes);
+    parser_->body_limit(kMaxBodyBytes);
+    // One deadline for the whole request, idle wait included: a client trickling
+    // bytes (slowloris) gets no more time than a silent one.
+    stream_.expires_after(server_->options.request_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](const error_code& ec, size_t) {
+                       self->guarded([&] { self->on_read(ec); });
+                     });
+  }
+
+  void on_read(const error_code& ec) {
+    if (server_->stopped) return;
+    if (ec == http::error::header_limit) return reply_error(431, "request header too large\n");
+    if (ec == http::error::body_limit) return reply_error(413, "request body too large\n");
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message) return close();
+    if (ec && is_parse_error(ec)) return reply_error(400, "malformed request\n");
+    if (ec) return close();  // timeout, reset, or closed by stop()
+    answer(parser_->get());
+  }
+
+  void answer(const http::request<http::string_body>& request) {
+    bool head = request.method() == http::verb::head;
+    if (!head && request.method() != http::verb::get) {
+      auto response = make_response(405, "text/plain; charset=utf-8", "only GET and HEAD\n",
+                                    request.version(), request.keep_alive());
+      response.set(http::field::allow, "GET, HEAD");
+      return send(std::move(response));
+    }
+    std::string_view target(request.target().data(), request.target().size());
+    HttpResponse result = call_handler(path_of(target));
+    auto response = make_response(result.status, result.content_type, std::move(result.body),
+                                  request.version(), request.keep_alive());
+    if (head) {
+      // The length GET would have, without the body itself.
+      response.body().clear();
+    }
+    send(std::move(response));
+  }
+
+  HttpResponse call_handler(std::string_view path) {
+    try {
+      return server_->handler(path);
+    } catch (const std::exception& e) {
+      log::error("metrics: HTTP handler failed for " + std::string(path) + ": " + e.what());
+      return {500, "text/plain; charset=utf-8", "internal error\n"};
+    }
+  }
+
+  static http::response<http::string_body> make_response(unsigned status,
+                                                         const std::string& content_type,
+                                                         std::string body, unsigned version,
+                                                         bool keep_alive) {
+    http::response<http::string_body> response{static_cast<http::status>(status), version};
+    response.set(http::field::content_type, content_type);
+    response.set(http::field::cache_control, "no-store");
+    response.keep_alive(keep_alive);
+    response.body() = std::move(body);
+    response.prepare_payload();
+    return response;
+  }
+
+  // Answers a request that cannot be served, then closes: after a framing error the
+  // rest of the stream cannot be trusted to start a request.
+  void reply_error(unsigned status, std::string body) {
+    send(make_response(status, "text/plain; charset=utf-8", std::move(body), 11, false));
+  }
+
+  void send(http::response<http::string_body> response) {
+    response_ = std::move(response);
+    // Writing gets the same bound: a client that never reads cannot hold the connection.
+    stream_.expires_after(server_->options.request_timeout);
+    http::async_write(stream_, *response_,
+                      [self = shared_from_this()](const error_code& ec, size_t) {
+                        self->guarded([&] { self->on_write(ec); });
+                      });
+  }
+
+  void on_write(const error_code& ec) {
+    bool keep_alive = response_->keep_alive();
+    response_.reset();
+    if (ec || server_->stopped) return close();
+    if (!keep_alive) return close_after_response();
+    read_request();
+  }
+
+  // Closing a socket with unread input makes the kernel reset the connection at once
+  // and drop whatever part of our response it has not sent yet (a 431 to a client
+  // still sending its huge header, say). So, as RFC 9112 section 9.6 advises: send
+  // FIN, discard what the client still sends until it closes or a short grace period
+  // ends, then close.
+  void close_after_response() {
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::min<std::chrono::milliseconds>(server_->options.request_timeout,
+                                                              kLingerTime));
+    discard_input();
+  }
+
+  void discard_input() {
+    stream_.async_read_some(asio::buffer(discard_),
+                            [self = shared_from_this()](const error_code& ec, size_t) {
+                              self->guarded([&] {
+                                if (ec || self->server_->stopped) return self->close();
+                                self->discard_input();
+                              });
+                            });
+  }
+
+  // No exception may leave a completion handler: it would end io_context::run().
+  template <typename Step>
+  void guarded(Step step) {
+    try {
+      step();
+    } catch (const std::exception& e) {
+      log::error(std::string("metrics: HTTP connection failed: ") + e.what());
+      close();
+    }
+  }
+
+  beast::tcp_stream stream_;
+  std::shared_ptr<ServerCore> server_;
+  beast::flat_buffer buffer_{kMaxHeaderBytes + kMaxBodyBytes};
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::string_body>> response_;
+  std::array<char, 4096> discard_;
+};
+
+void ServerCore::accept() {
+  acceptor.async_accept([self = shared_from_this()](const error_code& ec, tcp::socket socket) {
+    try {
+      self->on_accept(ec, std::move(socket));
+    } catch (const std::exception& e) {
+      log::error(std::string("metrics: accepting an HTTP connection failed: ") + e.what());
+      if (!self->stopped) self->accept();
+    }
+  });
+}
+
+void ServerCore::on_accept(const error_code& ec, tcp::socket socket) {
+  if (stopped || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    log::warning("metrics: accept failed: " + ec.message());
+    retry_timer.expires_after(kAcceptRetryDelay);
+    retry_timer.async_wait([self = shared_from_this()](const error_code& wait_ec) {
+      if (wait_ec || self->stopped) return;
+      try {
+        self->accept();
+      } catch (const std::exception& e) {
+        log::error(std::string("metrics: cannot accept HTTP connections: ") + e.what());
+      }
+    });
+    return;
+  }
+  accept();  // first, so that a throwing session start cannot stop the accept loop
+  if (sessions.size() >= options.max_connections) {
+    error_code ignored;
+    socket.close(ignored);  // at once: an excess connection costs us no buffer and no timer
+    return;
+  }
+  std::make_shared<Session>(std::move(socket), shared_from_this())->start();
+}
+
+void ServerCore::close_all() {
+  if (stopped) return;
+  stopped = true;
+  error_code ignored;
+  acceptor.close(ignored);
+  retry_timer.cancel();
+  // Closing aborts each session's pending operation; the session then ends itself.
+  std::vector<Session*> open(sessions.begin(), sessions.end());
+  for (Session* session : open) session->close();
+}
+
+}  // namespace
+
+struct HttpServer::Impl : ServerCore {
+  using ServerCore::ServerCore;
+};
+
+HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, HttpHandler handler)
+    : impl_(std::make_shared<Impl>(io, std::move(options), std::move(handler))) {
+  tcp::endpoint endpoint = endpoint_of(impl_->options.address, impl_->options.port);
+  auto fail = [&](const error_code& ec) {
+    throw std::system_error(
+        ec, "cannot listen for HTTP on " +
+                endpoint_text(impl_->options.address, impl_->options.port));
+  };
+  error_code ec;
+  impl_->acceptor.open(endpoint.protocol(), ec);
+  if (ec) fail(ec);
+  impl_->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec && endpoint.address().is_v6()) {
+    // [::] must not also take the IPv4 port: 0.0.0.0 may be listed on its own.
+    impl_->acceptor.set_option(asio::ip::v6_only(true), ec);
+  }
+  if (!ec) impl_->acceptor.bind(endpoint, ec);
+  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) fail(ec);
+  impl_->port = impl_->acceptor.local_endpoint().port();
+  impl_->accept();
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+uint16_t HttpServer::port() const { return impl_->port; }
+
+void HttpServer::stop() { impl_->close_all(); }
+
+}  // namespace geosteer::metrics
