@@ -34,8 +34,13 @@ show "São Paulo"        143.107.45.0/24
 printf '\n# IPv6, over TCP, from Berlin\n'
 cmd="dig @::1 -p 5353 $name AAAA +tcp +subnet=2001:638:809::/48 +short"
 echo "$cmd"; $cmd | sed 's/^/    /'
-printf '\n# why: where an address is and what it gets\n'
+printf '\n# why, from the server itself: the _geosteer TXT explains the answer\n'
+cmd="dig @127.0.0.1 -p 5353 _geosteer.$name TXT +subnet=130.149.7.0/24 +short"
+echo "$cmd"; $cmd | sed 's/^/    /'
+printf '\n# why, from the command line: where an address is and what it gets\n'
 echo "build/geosteer locate -c $config 133.11.0.0/24"
 build/geosteer locate -c "$config" 133.11.0.0/24 | sed 's/^/    /'
+printf '\n# what operators see: the status page and the Prometheus metrics\n'
+echo "    http://127.0.0.1:9153/    http://127.0.0.1:9153/metrics"
 printf '\ngeosteer is serving on 127.0.0.1:5353 and [::1]:5353; paste the lines above to try, Ctrl-C to stop.\n'
 wait $server
