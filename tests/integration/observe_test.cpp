@@ -155,10 +155,15 @@ mirrors:
   - {id: berlin, url: ")" + up_->http_url() + R"(", ipv4: [127.0.0.2], location: {lat: 52.52, lon: 13.40}}
   - {id: tokyo, url: ")" + down_->http_url() + R"(", ipv4: [127.0.0.3], location: {lat: 35.68, lon: 139.69}}
 )");
-    // One probe round (interval 1h): berlin ok, tokyo refused and down (fall 1).
-    for (int i = 0; i < 100 && server_->log().find("mirror tokyo: up -> down") == std::string::npos; ++i) {
-      std::this_thread::sleep_for(milliseconds(50));
-    }
+    // One probe round (interval 1h; the first probes are spread over a second):
+    // berlin ok, tokyo refused and down (fall 1).
+    for (int i = 0; i < 100 && !first_round_done(); ++i) std::this_thread::sleep_for(milliseconds(50));
+  }
+
+  bool first_round_done() const {
+    std::string text = server_->http_get("/metrics");
+    return metric_value(text, R"(geosteer_mirror_probes_total{mirror="berlin",result="ok"})") == 1 &&
+           metric_value(text, R"(geosteer_mirror_probes_total{mirror="tokyo",result="failed"})") == 1;
   }
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->metrics_port()) + "/"; }
