@@ -24,15 +24,6 @@ constexpr size_t kMaxMessage = 65535;
 // busy socket cannot starve TCP connections served by the same thread.
 constexpr int kUdpBatch = 64;
 
-asio::ip::address to_asio(const IpAddress& a) {
-  if (a.family == Family::V4) {
-    return asio::ip::address_v4({a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]});
-  }
-  asio::ip::address_v6::bytes_type b;
-  std::copy(a.bytes.begin(), a.bytes.end(), b.begin());
-  return asio::ip::address_v6(b);
-}
-
 IpAddress from_sockaddr(const sockaddr_storage& ss) {
   if (ss.ss_family == AF_INET) {
     const auto& sin = reinterpret_cast<const sockaddr_in&>(ss);
@@ -46,13 +37,6 @@ IpAddress from_sockaddr(const sockaddr_storage& ss) {
   // An IPv4 client on a dual-stack socket is still an IPv4 client for steering.
   if (IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr)) return IpAddress::v4({b[12], b[13], b[14], b[15]});
   return IpAddress::v6(b);
-}
-
-IpAddress from_asio(const asio::ip::address& a) {
-  if (a.is_v4()) return IpAddress::v4(a.to_v4().to_bytes());
-  auto v6 = a.to_v6();
-  if (v6.is_v4_mapped()) return IpAddress::v4(asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_bytes());
-  return IpAddress::v6(v6.to_bytes());
 }
 
 std::string describe(const Endpoint& e) {

@@ -29,12 +29,7 @@ double millis_since(Clock::time_point start) {
 }
 
 tcp::endpoint endpoint_of(const IpAddress& address, uint16_t port) {
-  if (address.family == Family::V4) {
-    asio::ip::address_v4::bytes_type bytes;
-    std::copy_n(address.bytes.begin(), 4, bytes.begin());
-    return {asio::ip::address_v4(bytes), port};
-  }
-  return {asio::ip::address_v6(address.bytes), port};
+  return {to_asio(address), port};
 }
 
 bool is_redirect(unsigned status) {

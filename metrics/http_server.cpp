@@ -32,12 +32,7 @@ constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 constexpr std::chrono::milliseconds kLingerTime{2000};
 
 tcp::endpoint endpoint_of(const IpAddress& address, uint16_t port) {
-  if (address.family == Family::V4) {
-    asio::ip::address_v4::bytes_type bytes;
-    std::copy_n(address.bytes.begin(), 4, bytes.begin());
-    return {asio::ip::address_v4(bytes), port};
-  }
-  return {asio::ip::address_v6(address.bytes), port};
+  return {to_asio(address), port};
 }
 
 std::string endpoint_text(const IpAddress& address, uint16_t port) {
