@@ -149,11 +149,8 @@ std::shared_ptr<ssl::context> TlsContexts::get(const TlsPolicy& policy) {
   if (policy.verify) {
     context->set_verify_mode(ssl::verify_peer);
     error_code ec;
-    if (policy.ca_file.empty()) {
-      context->set_default_verify_paths(ec);
-    } else {
-      context->load_verify_file(policy.ca_file, ec);
-    }
+    if (policy.ca_file.empty() || policy.system_cas_too) context->set_default_verify_paths(ec);
+    if (!ec && !policy.ca_file.empty()) context->load_verify_file(policy.ca_file, ec);
     // Not cached: the file may be fixed before the next probe.
     if (ec) {
       throw HttpFailure("TLS: cannot load " +

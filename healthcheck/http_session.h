@@ -50,6 +50,7 @@ inline constexpr size_t kMaxBodyBytes = 64 * 1024;
 struct TlsPolicy {
   bool verify = true;
   std::string ca_file;  // empty: the system CAs
+  bool system_cas_too = false;  // with a ca_file: trust the system CAs as well
   friend auto operator<=>(const TlsPolicy&, const TlsPolicy&) = default;
 };
 

@@ -63,7 +63,13 @@ std::vector<std::string> canary_lines(const std::string& text) {
 }
 
 TlsPolicy tls_policy(const ProbeSettings& settings) {
-  return TlsPolicy{settings.tls_verify, settings.ca_file};
+  return TlsPolicy{settings.tls_verify, settings.ca_file, false};
+}
+
+// A ca_file is usually there for a private mirror while the upstream is a public
+// server: the upstream is checked against the system CAs and the ca_file both.
+TlsPolicy upstream_tls_policy(const ProbeSettings& settings) {
+  return TlsPolicy{settings.tls_verify, settings.ca_file, true};
 }
 
 }  // namespace
@@ -119,7 +125,7 @@ asio::awaitable<void> ProberState::fetch(std::shared_ptr<ProberState> self, Url 
                                           ProbeSettings settings) {
   // The upstream is reached by its name, as any client would.
   HttpSession session(
-      self->io.get_executor(), self->tls, tls_policy(settings), Clock::now() + settings.timeout,
+      self->io.get_executor(), self->tls, upstream_tls_policy(settings), Clock::now() + settings.timeout,
       settings.timeout, [](const Url& to) { return Route{std::nullopt, to.host}; });
   UpstreamAnswer answer;
   std::vector<std::string> followed;
