@@ -20,9 +20,6 @@ using asio::ip::udp;
 namespace {
 
 constexpr size_t kMaxMessage = 65535;
-// UDP datagrams handled per wake-up before yielding back to the event loop, so one
-// busy socket cannot starve TCP connections served by the same thread.
-constexpr int kUdpBatch = 64;
 
 IpAddress from_sockaddr(const sockaddr_storage& ss) {
   if (ss.ss_family == AF_INET) {
@@ -45,9 +42,42 @@ std::string describe(const Endpoint& e) {
   return host + ":" + std::to_string(e.port);
 }
 
-// A UDP socket read with recvmsg so that the reply leaves from the address the
-// query arrived on (IP_PKTINFO): a server bound to a wildcard address on a
-// multi-homed host must not answer from another address, or resolvers drop it.
+// Datagrams moved per recvmmsg/sendmmsg call: under load one system call carries
+// many queries (or replies) instead of one.
+constexpr size_t kUdpBatch = 32;
+// Wake-ups handled before yielding back to the event loop, so that one busy socket
+// cannot starve the TCP connections served by the same thread.
+constexpr int kUdpRoundsPerWakeup = 4;
+// Largest query read over UDP; anything longer is not a DNS query we would answer
+// (queries are a header and one question, plus an OPT record).
+constexpr size_t kMaxUdpQuery = 4096;
+// Largest reply: our EDNS payload size is at most 4096 (see the configuration).
+constexpr size_t kMaxUdpReply = 4096;
+constexpr size_t kControlSpace = 128;
+
+// The destination address of a query (IP_PKTINFO / IPV6_PKTINFO), turned into the
+// source address of its reply. Returns the control length to send, 0 for none.
+size_t reply_control(msghdr& received, char* control) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&received); c != nullptr; c = CMSG_NXTHDR(&received, c)) {
+    bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO;
+    bool v6 = c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO;
+    if (!v4 && !v6) continue;
+    std::memcpy(control, c, c->cmsg_len);
+    if (v4) {
+      // Keep the destination as our source, let routing pick the interface.
+      auto* info = reinterpret_cast<in_pktinfo*>(CMSG_DATA(reinterpret_cast<cmsghdr*>(control)));
+      info->ipi_spec_dst = info->ipi_addr;
+      info->ipi_ifindex = 0;
+    }
+    return CMSG_SPACE(v4 ? sizeof(in_pktinfo) : sizeof(in6_pktinfo));
+  }
+  return 0;
+}
+
+// A UDP socket read with recvmmsg and answered with sendmmsg, so that under load
+// one system call moves a whole batch. Replies leave from the address the query
+// arrived on (IP_PKTINFO): a server bound to a wildcard address on a multi-homed
+// host must not answer from another address, or resolvers drop the reply.
 class UdpListener {
  public:
   UdpListener(asio::io_context& io, const Endpoint& endpoint, QueryHandler& handler)
@@ -74,78 +104,97 @@ class UdpListener {
   }
 
  private:
+  struct Slot {
+    sockaddr_storage peer;
+    iovec in_iov, out_iov;
+    alignas(cmsghdr) char in_control[kControlSpace];
+    alignas(cmsghdr) char out_control[kControlSpace];
+    uint8_t in[kMaxUdpQuery];
+    uint8_t out[kMaxUdpReply];
+  };
+
   void wait() {
     socket_.async_wait(udp::socket::wait_read, [this](const boost::system::error_code& ec) {
       if (ec) return;  // closed
-      drain();
+      for (int round = 0; round < kUdpRoundsPerWakeup; ++round) {
+        if (answer_batch() < kUdpBatch) break;  // drained
+      }
       wait();
     });
   }
 
-  void drain() {
-    for (int i = 0; i < kUdpBatch; ++i) {
-      if (!receive_and_answer()) return;
+  // Receives up to a batch, answers it, sends the replies; returns how many arrived.
+  size_t answer_batch() {
+    for (size_t i = 0; i < kUdpBatch; ++i) prepare_receive(i);
+    int received = recvmmsg(socket_.native_handle(), received_.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
+    if (received <= 0) return 0;
+    unsigned replies = 0;
+    for (int i = 0; i < received; ++i) {
+      if (answer(static_cast<size_t>(i), replies)) ++replies;
     }
+    send_replies(replies);
+    return static_cast<size_t>(received);
   }
 
-  // Returns false when the socket has nothing more to read.
-  bool receive_and_answer() {
-    sockaddr_storage peer{};
-    iovec iov{in_.data(), in_.size()};
-    alignas(cmsghdr) std::array<char, 128> control{};
-    msghdr msg{};
-    msg.msg_name = &peer;
-    msg.msg_namelen = sizeof peer;
-    msg.msg_iov = &iov;
+  void prepare_receive(size_t i) {
+    Slot& slot = slots_[i];
+    slot.in_iov = {slot.in, sizeof slot.in};
+    msghdr& msg = received_[i].msg_hdr;
+    msg = msghdr{};
+    msg.msg_name = &slot.peer;
+    msg.msg_namelen = sizeof slot.peer;
+    msg.msg_iov = &slot.in_iov;
     msg.msg_iovlen = 1;
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    ssize_t n = recvmsg(socket_.native_handle(), &msg, MSG_DONTWAIT);
-    if (n < 0) return errno == EINTR;
-    RequestInfo info{Transport::Udp, from_sockaddr(peer)};
-    size_t length = handler_.handle({in_.data(), static_cast<size_t>(n)}, info, out_);
-    if (length > 0) reply(msg, length);
+    msg.msg_control = slot.in_control;
+    msg.msg_controllen = sizeof slot.in_control;
+  }
+
+  // Answers datagram i into reply slot `reply`; false when there is nothing to send.
+  bool answer(size_t i, unsigned reply) {
+    Slot& slot = slots_[i];
+    msghdr& in = received_[i].msg_hdr;
+    if (in.msg_flags & MSG_TRUNC) return false;  // longer than any query: not DNS
+    RequestInfo info{Transport::Udp, from_sockaddr(slot.peer)};
+    size_t length = handler_.handle({slot.in, received_[i].msg_len}, info, {slot.out, sizeof slot.out});
+    if (length == 0) return false;
+    slot.out_iov = {slot.out, length};
+    msghdr& out = replies_[reply].msg_hdr;
+    out = msghdr{};
+    out.msg_name = in.msg_name;
+    out.msg_namelen = in.msg_namelen;
+    out.msg_iov = &slot.out_iov;
+    out.msg_iovlen = 1;
+    if (size_t control = reply_control(in, slot.out_control)) {
+      out.msg_control = slot.out_control;
+      out.msg_controllen = control;
+    }
     return true;
   }
 
-  // Sends the answer with the same control data (destination address) turned into the
-  // source address of the reply.
-  void reply(msghdr& received, size_t length) {
-    iovec iov{out_.data(), length};
-    alignas(cmsghdr) std::array<char, 128> control{};
-    msghdr msg{};
-    msg.msg_name = received.msg_name;
-    msg.msg_namelen = received.msg_namelen;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    size_t control_length = 0;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&received); c != nullptr; c = CMSG_NXTHDR(&received, c)) {
-      bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO;
-      bool v6 = c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO;
-      if (!v4 && !v6) continue;
-      std::memcpy(control.data(), c, c->cmsg_len);
-      auto* copy = reinterpret_cast<cmsghdr*>(control.data());
-      if (v4) {
-        // Keep the destination as our source, let routing pick the interface.
-        auto* info = reinterpret_cast<in_pktinfo*>(CMSG_DATA(copy));
-        info->ipi_spec_dst = info->ipi_addr;
-        info->ipi_ifindex = 0;
+  void send_replies(unsigned count) {
+    unsigned sent = 0;
+    while (sent < count) {
+      int n = sendmmsg(socket_.native_handle(), replies_.data() + sent, count - sent, MSG_DONTWAIT);
+      if (n > 0) {
+        sent += static_cast<unsigned>(n);
+        continue;
       }
-      control_length = CMSG_SPACE(v4 ? sizeof(in_pktinfo) : sizeof(in6_pktinfo));
-      break;
+      if (n < 0 && errno == EINTR) continue;
+      // A full send buffer drops the rest, as a congested network would: clients retry.
+      // A reply the kernel refuses (an unreachable peer) is skipped, not the batch.
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        ++sent;
+        continue;
+      }
+      return;
     }
-    if (control_length > 0) {
-      msg.msg_control = control.data();
-      msg.msg_controllen = control_length;
-    }
-    // A full send buffer drops the reply, as a congested network would: the client retries.
-    sendmsg(socket_.native_handle(), &msg, MSG_DONTWAIT);
   }
 
   udp::socket socket_;
   QueryHandler& handler_;
-  std::array<uint8_t, kMaxMessage> in_{};
-  std::array<uint8_t, kMaxMessage> out_{};
+  std::array<Slot, kUdpBatch> slots_{};
+  std::array<mmsghdr, kUdpBatch> received_{};
+  std::array<mmsghdr, kUdpBatch> replies_{};
 };
 
 // One TCP connection (RFC 7766): length-prefixed messages, several per connection,

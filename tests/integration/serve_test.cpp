@@ -1,7 +1,14 @@
 // The built geosteer binary on loopback, queried by dig and kdig over UDP and TCP,
 // IPv4 and IPv6: every RCODE behaviour and the steering seen from a real client.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <set>
 
 #include <regex>
 #include <string>
@@ -123,6 +130,35 @@ TEST_F(Serve, SeveralQueriesOnOneTcpConnection) {
   EXPECT_NE(out.find("198.51.100.10"), std::string::npos) << out;
   EXPECT_NE(out.find("141.80.181.40"), std::string::npos) << out;
   EXPECT_NE(out.find("hostmaster.guix.example.org."), std::string::npos) << out;
+}
+
+TEST_F(Serve, BurstOfUdpQueriesIsAnsweredInFull) {
+  // More queries than one receive batch, sent back to back from one socket: every
+  // one gets its own reply, matched by ID.
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  int buffer = 1 << 20;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(server.port());
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  constexpr int kQueries = 200;
+  for (int id = 0; id < kQueries; ++id) {
+    // guix.example.org SOA
+    std::vector<uint8_t> q = {static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id), 0, 0, 0, 1, 0, 0,
+                              0, 0, 0, 0, 4, 'g', 'u', 'i', 'x', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
+                              3, 'o', 'r', 'g', 0, 0, 6, 0, 1};
+    sendto(fd, q.data(), q.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  }
+  std::set<int> answered;
+  pollfd p{fd, POLLIN, 0};
+  while (answered.size() < kQueries && poll(&p, 1, 2000) == 1) {
+    uint8_t reply[512];
+    ssize_t n = recv(fd, reply, sizeof reply, 0);
+    if (n >= 12 && (reply[3] & 0x0F) == 0) answered.insert((reply[0] << 8) | reply[1]);
+  }
+  close(fd);
+  EXPECT_EQ(answered.size(), static_cast<size_t>(kQueries));
 }
 
 // --- authoritative behaviour ---------------------------------------------------
