@@ -2,6 +2,7 @@
 // loopback addresses (one over HTTPS with a CA the test makes), queried with dig
 // while mirrors are stopped, restarted and made stale.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <chrono>
 #include <ctime>
@@ -155,6 +156,19 @@ TEST_F(HealthSteering, StaleMirrorLeavesTheAnswers) {
   EXPECT_TRUE(wait_for_answer("127.0.0.3", kFallDeadline)) << server_->log();
   EXPECT_NE(server_->log().find("mirror berlin: up -> stale (stale: lag 2h > 1h)"), std::string::npos)
       << server_->log();
+}
+
+TEST_F(HealthSteering, ReloadKeepsTheHealthOfUnchangedMirrors) {
+  start_geosteer();
+  berlin_->stop();
+  ASSERT_TRUE(wait_for_answer("127.0.0.3", kFallDeadline)) << server_->log();
+  server_->send_signal(SIGHUP);  // same configuration
+  ASSERT_TRUE(wait_for_log("generation 2", kMargin)) << server_->log();
+  // Berlin is still known to be down: no window where it is answered again.
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(answer_for_berlin(), "127.0.0.3");
+    std::this_thread::sleep_for(milliseconds(20));
+  }
 }
 
 TEST_F(HealthSteering, AllStoppedGivesFallbackThenFailOpen) {
