@@ -1,6 +1,7 @@
 // The state the health checker publishes for every mirror. Steering reads it from
-// the immutable snapshot; until probes exist (or before their first result) every
-// mirror is up and fresh.
+// the immutable snapshot. Before its first probe result a mirror is in its initial
+// state (up unless `initial: down`); without any healthcheck configuration no
+// probe runs and every mirror stays up.
 #pragma once
 
 #include <chrono>
