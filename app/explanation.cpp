@@ -49,15 +49,8 @@ const char* address_text(const IpAddress& address, char (&buffer)[INET6_ADDRSTRL
   return buffer;
 }
 
-// A health snapshot shorter than the mirror list has no verdict on the mirrors
-// added since: they count as up, as steering counts them.
-const char* verdict_text(const healthcheck::HealthState& health, uint16_t mirror) {
-  return mirror < health.mirrors.size() ? healthcheck::to_string(health.mirrors[mirror].verdict)
-                                        : healthcheck::to_string(healthcheck::Verdict::Up);
-}
-
 // "berlin 0km up"; without client coordinates there is no distance to give.
-Line mirror_text(const steering::Engine& engine, uint16_t index,
+Line mirror_text(const steering::Engine& engine, uint16_t index, Family family,
                  const steering::Location& client) {
   const steering::Mirror& mirror = engine.mirrors()[index];
   Line piece;
@@ -65,7 +58,7 @@ Line mirror_text(const steering::Engine& engine, uint16_t index,
   if (client.coordinates) {
     piece.append(" %.0fkm", steering::Engine::distance_km(*client.coordinates, mirror.location));
   }
-  piece.append(" %s", verdict_text(engine.health(), index));
+  piece.append(" %s", healthcheck::to_string(engine.health().verdict(index, family)));
   return piece;
 }
 
@@ -125,7 +118,7 @@ void explain_decision(const steering::Engine& engine, const steering::Decision& 
   }
   std::string_view separator = " ";
   for (uint16_t index : decision.chosen()) {
-    add_piece(line, label, separator, mirror_text(engine, index, decision.geo.location), sink);
+    add_piece(line, label, separator, mirror_text(engine, index, family, decision.geo.location), sink);
     separator = ", ";
   }
   Line why;

@@ -113,9 +113,13 @@ std::shared_ptr<const Snapshot> load_snapshot(const std::string& path, uint64_t 
 
 std::vector<healthcheck::Target> probe_targets(const zones::Config& config) {
   std::vector<healthcheck::Target> targets;
-  for (const auto& m : config.mirrors) {
-    const IpAddress& address = m.ipv4.empty() ? m.ipv6.front() : m.ipv4.front();
-    targets.push_back({m.id, m.url, address, m.service_host, m.probe});
+  for (size_t i = 0; i < config.mirrors.size(); ++i) {
+    const auto& m = config.mirrors[i];
+    for (const auto* addresses : {&m.ipv4, &m.ipv6}) {
+      if (!addresses->empty()) {
+        targets.push_back({m.id, m.url, addresses->front(), m.service_host, m.probe, i});
+      }
+    }
   }
   return targets;
 }

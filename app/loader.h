@@ -28,8 +28,8 @@ std::shared_ptr<const Snapshot> load_snapshot(
     const std::string& path, uint64_t generation,
     std::shared_ptr<const healthcheck::HealthState> health = nullptr);
 
-// What the health checker probes, indexed like config.mirrors: each mirror at the
-// first address DNS hands out for it (IPv4 first).
+// What the health checker probes: each mirror at the first address DNS hands out
+// for each of its families, IPv4 first, in config order.
 std::vector<healthcheck::Target> probe_targets(const zones::Config& config);
 
 }  // namespace geosteer::app

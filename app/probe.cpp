@@ -30,11 +30,13 @@ std::string lag(const std::optional<int64_t>& seconds) {
 
 void print_table(const std::vector<healthcheck::Target>& targets,
                  const std::vector<healthcheck::ProbeResult>& results, std::ostream& out) {
-  out << std::left << std::setw(16) << "MIRROR" << std::setw(8) << "RESULT" << std::setw(6)
-      << "HTTP" << std::setw(10) << "LATENCY" << std::setw(8) << "LAG" << "REASON\n";
+  out << std::left << std::setw(16) << "MIRROR" << std::setw(26) << "ADDRESS" << std::setw(8)
+      << "RESULT" << std::setw(6) << "HTTP" << std::setw(10) << "LATENCY" << std::setw(8) << "LAG"
+      << "REASON\n";
   for (size_t i = 0; i < targets.size(); ++i) {
     const auto& r = results[i];
-    out << std::left << std::setw(16) << targets[i].mirror_id << std::setw(8)
+    out << std::left << std::setw(16) << targets[i].mirror_id << std::setw(26)
+        << targets[i].address.to_string() << std::setw(8)
         << healthcheck::to_string(r.outcome) << std::setw(6)
         << (r.http_status ? std::to_string(r.http_status) : "-") << std::setw(10)
         << milliseconds(r.first_byte_ms) << std::setw(8) << lag(r.lag_seconds) << r.reason;

@@ -133,7 +133,7 @@ struct Checker::Impl : std::enable_shared_from_this<Checker::Impl> {
     if (result_hook) result_hook(entry.target, result, before, entry.tracker.health());
     if (changed) {
       const MirrorHealth& now = entry.tracker.health();
-      std::string line = "mirror " + entry.target.mirror_id + ": " + to_string(before.verdict) +
+      std::string line = "mirror " + name_of(entry.target) + ": " + to_string(before.verdict) +
                          " -> " + to_string(now.verdict);
       if (!now.reason.empty()) line += " (" + now.reason + ")";
       (now.verdict == Verdict::Up ? log::info : log::warning)(line);
@@ -144,11 +144,43 @@ struct Checker::Impl : std::enable_shared_from_this<Checker::Impl> {
   // The full state is refreshed after every probe (latency, lag, status for the
   // operator); steering is told only when a verdict changed, since that is what
   // changes answers and a snapshot rebuild is not free.
-  void refresh_state(bool verdict_changed) {
+  bool dual_stack(size_t mirror) const {
+    return std::count_if(entries.begin(), entries.end(),
+                         [&](const auto& e) { return e->target.mirror == mirror; }) > 1;
+  }
+
+  // "berlin", or "berlin (IPv6)" for one family of a mirror probed on both.
+  std::string name_of(const Target& target) const {
+    if (!dual_stack(target.mirror)) return target.mirror_id;
+    return target.mirror_id + (target.address.family == Family::V4 ? " (IPv4)" : " (IPv6)");
+  }
+
+  // Steering reads each family's own verdict; operators see the mirror's worse
+  // family, its reason naming the family when the mirror has two.
+  std::shared_ptr<HealthState> build_state() const {
     auto next = std::make_shared<HealthState>();
-    next->mirrors.reserve(entries.size());
-    for (const auto& entry : entries) next->mirrors.push_back(entry->tracker.health());
-    state = next;
+    size_t count = 0;
+    for (const auto& entry : entries) count = std::max(count, entry->target.mirror + 1);
+    next->mirrors.resize(count);
+    next->by_family.assign(count, {Verdict::Up, Verdict::Up});
+    std::vector<bool> seen(count, false);
+    for (const auto& entry : entries) {
+      const Target& target = entry->target;
+      const MirrorHealth& health = entry->tracker.health();
+      next->by_family[target.mirror][target.address.family == Family::V4 ? 0 : 1] = health.verdict;
+      MirrorHealth& shown = next->mirrors[target.mirror];
+      if (seen[target.mirror] && health.verdict <= shown.verdict) continue;
+      seen[target.mirror] = true;
+      shown = health;
+      if (!shown.reason.empty() && name_of(target) != target.mirror_id) {
+        shown.reason = (target.address.family == Family::V4 ? "IPv4: " : "IPv6: ") + shown.reason;
+      }
+    }
+    return next;
+  }
+
+  void refresh_state(bool verdict_changed) {
+    state = build_state();
     if (verdict_changed && publish) publish(state);
   }
 };

@@ -16,12 +16,15 @@
 
 namespace geosteer::healthcheck {
 
+// One address family of one mirror: a mirror with IPv4 and IPv6 addresses is
+// probed on both, so that a broken family leaves only the answers of its type.
 struct Target {
   std::string mirror_id;
   std::string url;        // the mirror's base URL, ending in '/'
-  IpAddress address;      // where to connect: the address DNS hands out for it
+  IpAddress address;      // where to connect: the first address DNS hands out for the family
   std::string service_host;  // SNI/Host when settings.check_host is Service
   ProbeSettings settings;
+  size_t mirror = 0;  // index in Config::mirrors
 
   friend bool operator==(const Target&, const Target&);
 };

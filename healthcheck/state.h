@@ -4,11 +4,14 @@
 // probe runs and every mirror stays up.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "common/ip.h"
 
 namespace geosteer::healthcheck {
 
@@ -39,7 +42,18 @@ struct MirrorHealth {
 
 // One entry per configured mirror, indexed like Config::mirrors.
 struct HealthState {
+  // Per mirror, for operators: the worse of its address families.
   std::vector<MirrorHealth> mirrors;
+  // Per mirror and family ([0] IPv4, [1] IPv6), for steering: a mirror whose IPv6
+  // is broken still answers A queries. Empty when the families were not judged
+  // apart; then `mirrors` holds for both.
+  std::vector<std::array<Verdict, 2>> by_family;
+
+  // Mirrors beyond the state (added since it was made) count as up.
+  Verdict verdict(size_t mirror, Family family) const {
+    if (mirror < by_family.size()) return by_family[mirror][family == Family::V4 ? 0 : 1];
+    return mirror < mirrors.size() ? mirrors[mirror].verdict : Verdict::Up;
+  }
 
   static HealthState all_up(size_t mirror_count) {
     return HealthState{std::vector<MirrorHealth>(mirror_count)};

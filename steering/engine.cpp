@@ -96,13 +96,6 @@ uint8_t scope_prefix(const ServiceSpec& service, const IpAddress& client, unsign
   return static_cast<uint8_t>(std::min(scope, client.bits()));
 }
 
-healthcheck::Verdict verdict_of(const healthcheck::HealthState& health, size_t mirror) {
-  // A health snapshot shorter than the mirror list has no verdict on the mirrors
-  // added since: they count as up.
-  return mirror < health.mirrors.size() ? health.mirrors[mirror].verdict
-                                        : healthcheck::Verdict::Up;
-}
-
 // The service's mirrors that could answer for the family at all: not drained (a
 // drained mirror is probed but never answered) and with an address of the family.
 std::vector<uint16_t> answerable(const ServiceSpec& service, Family family,
@@ -220,7 +213,7 @@ Engine::Pool Engine::pool_for(const ServiceSpec& service, Family family,
   using healthcheck::Verdict;
   std::vector<uint16_t> all = answerable(service, family, mirrors);
   auto with_verdict = [&](Verdict verdict) {
-    return [&health, verdict](uint16_t m) { return verdict_of(health, m) == verdict; };
+    return [&health, family, verdict](uint16_t m) { return health.verdict(m, family) == verdict; };
   };
   if (auto up = only(all, with_verdict(Verdict::Up)); !up.empty()) return {up, Tier::Healthy};
   if (auto stale = only(all, with_verdict(Verdict::Stale)); !stale.empty()) {
@@ -228,7 +221,7 @@ Engine::Pool Engine::pool_for(const ServiceSpec& service, Family family,
   }
   // Nothing is up or stale here, so the fallback mirrors that are not down are slow.
   auto fallback = only(all, [&](uint16_t m) {
-    return contains(service.fallback, m) && verdict_of(health, m) != Verdict::Down;
+    return contains(service.fallback, m) && health.verdict(m, family) != Verdict::Down;
   });
   if (!fallback.empty()) return {fallback, Tier::Fallback};
   // Healthy when there is no mirror of the family at all: health decided nothing.

@@ -200,5 +200,61 @@ TEST_F(HealthSteering, ProbeCommandFailsAndSaysWhyForAStoppedMirror) {
   EXPECT_EQ(result.output.find("berlin"), std::string::npos) << result.output;
 }
 
+// A mirror with IPv4 and IPv6 is judged per family: broken IPv6 takes it out of
+// the AAAA answers only. Both of its nginx listen on the URL's port, one per family.
+class DualStackHealth : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto files = substitute_cache_files(unix_now());
+    dual_v4_ = std::make_unique<NginxMirror>(NginxMirrorOptions{"127.0.0.5", "", "", files});
+    NginxMirrorOptions v6{"::1", "", "", files};
+    v6.http_port = dual_v4_->http_port();
+    dual_v6_ = std::make_unique<NginxMirror>(v6);
+    other_v6_ = std::make_unique<NginxMirror>(NginxMirrorOptions{"::1", "", "", files});
+    std::string port = std::to_string(dual_v4_->http_port());
+    server_ = std::make_unique<GeosteerServer>(R"(server: {listen: ["127.0.0.1:{{PORT}}"]}
+metrics: {listen: "127.0.0.1:{{METRICS_PORT}}"}
+geoip: {databases: ["{{FIXTURES}}/flat-ipv4.mmdb"]}
+healthcheck: {interval: )" + std::to_string(kInterval.count()) + R"(ms, timeout: 1s, rise: 2, fall: 2}
+zones:
+  - origin: example.org.
+    soa: {mname: ns1.example.org., rname: hostmaster.example.org.}
+    ns: [ns1.example.org.]
+    services:
+      - {name: mirrors, mirrors: [dual, other], answers: 1}
+mirrors:
+  - {id: dual, url: "http://dual.mirror.test:)" + port + R"(/", ipv4: [127.0.0.5], ipv6: ["::1"],
+     location: {lat: 52.52, lon: 13.40}}
+  - {id: other, url: ")" + other_v6_->http_url() + R"(", ipv6: ["::1"], location: {lat: 35.68, lon: 139.69}}
+)");
+  }
+
+  // The explanation names the mirror each family gets, where addresses cannot.
+  std::string explanation() const {
+    return server_->dig("_geosteer.mirrors.example.org TXT +short +subnet=" + std::string(kBerlinClient));
+  }
+
+  bool wait_for_explanation(const std::string& text, milliseconds deadline) const {
+    auto start = Clock::now();
+    while (Clock::now() - start < deadline) {
+      if (explanation().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    return false;
+  }
+
+  std::unique_ptr<NginxMirror> dual_v4_, dual_v6_, other_v6_;
+  std::unique_ptr<GeosteerServer> server_;
+};
+
+TEST_F(DualStackHealth, BrokenIpv6LeavesOnlyTheAaaaAnswers) {
+  ASSERT_TRUE(wait_for_explanation("AAAA: dual", kRiseDeadline)) << explanation();
+  dual_v6_->stop();
+  EXPECT_TRUE(wait_for_explanation("AAAA: other", kFallDeadline)) << explanation() << server_->log();
+  EXPECT_NE(explanation().find("\"A: dual"), std::string::npos) << explanation();
+  EXPECT_NE(server_->log().find("mirror dual (IPv6): up -> down (connect refused)"), std::string::npos)
+      << server_->log();
+}
+
 }  // namespace
 }  // namespace geosteer::testing

@@ -395,3 +395,30 @@ TEST(EngineReason, NamesAreStable) {
 
 }  // namespace
 }  // namespace geosteer::steering
+
+namespace geosteer::steering {
+namespace {
+
+// A mirror whose IPv6 is broken but whose IPv4 works: health judged per family.
+class PerFamilyHealthTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    auto state = healthcheck::HealthState::all_up(mirrors.size());
+    state.by_family.assign(mirrors.size(), {healthcheck::Verdict::Up, healthcheck::Verdict::Up});
+    state.by_family[kBordeaux][1] = healthcheck::Verdict::Down;
+    state.mirrors[kBordeaux].verdict = healthcheck::Verdict::Down;  // the worse family, for operators
+    health = std::make_shared<const healthcheck::HealthState>(state);
+  }
+};
+
+TEST_F(PerFamilyHealthTest, BrokenIpv6LeavesOnlyTheAaaaAnswers) {
+  // Bordeaux would come first from Berlin; the next IPv6 mirrors by distance answer.
+  EXPECT_EQ(ids(choose("130.149.7.7", Family::V6)), (Strings{"us-east", "tokyo"}));
+}
+
+TEST_F(PerFamilyHealthTest, WorkingIpv4KeepsTheMirrorInTheAAnswers) {
+  EXPECT_EQ(ids(choose("130.149.7.7", Family::V4)), (Strings{"berlin", "bordeaux"}));
+}
+
+}  // namespace
+}  // namespace geosteer::steering

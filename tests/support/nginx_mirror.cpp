@@ -19,31 +19,51 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A TCP port free on `address` now; nginx binds it a moment later.
-uint16_t free_tcp_port(const std::string& address) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  inet_pton(AF_INET, address.c_str(), &sin.sin_addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0) {
-    close(fd);
-    throw std::runtime_error("cannot bind " + address);
-  }
-  socklen_t length = sizeof sin;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &length);
-  close(fd);
-  return ntohs(sin.sin_port);
-}
+bool is_ipv6(const std::string& address) { return address.find(':') != std::string::npos; }
 
-bool accepts_connections(const std::string& address, uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sin{};
+// A socket address for `address`:`port`, IPv4 or IPv6.
+socklen_t socket_address(const std::string& address, uint16_t port, sockaddr_storage& out) {
+  out = {};
+  if (is_ipv6(address)) {
+    auto& sin6 = reinterpret_cast<sockaddr_in6&>(out);
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = htons(port);
+    inet_pton(AF_INET6, address.c_str(), &sin6.sin6_addr);
+    return sizeof sin6;
+  }
+  auto& sin = reinterpret_cast<sockaddr_in&>(out);
   sin.sin_family = AF_INET;
   sin.sin_port = htons(port);
   inet_pton(AF_INET, address.c_str(), &sin.sin_addr);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0;
+  return sizeof sin;
+}
+
+// A TCP port free on `address` now; nginx binds it a moment later.
+uint16_t free_tcp_port(const std::string& address) {
+  sockaddr_storage ss;
+  socklen_t length = socket_address(address, 0, ss);
+  int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), length) != 0) {
+    close(fd);
+    throw std::runtime_error("cannot bind " + address);
+  }
+  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &length);
+  close(fd);
+  return ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(ss).sin6_port
+                                        : reinterpret_cast<sockaddr_in&>(ss).sin_port);
+}
+
+bool accepts_connections(const std::string& address, uint16_t port) {
+  sockaddr_storage ss;
+  socklen_t length = socket_address(address, port, ss);
+  int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&ss), length) == 0;
   close(fd);
   return ok;
+}
+
+std::string host_part(const std::string& address) {
+  return is_ipv6(address) ? "[" + address + "]" : address;
 }
 
 }  // namespace
@@ -67,7 +87,7 @@ NginxMirror::NginxMirror(NginxMirrorOptions options) : options_(std::move(option
   root_ = dir_ + "/root";
   fs::create_directories(root_);
   for (const auto& [path, content] : options_.files) write_file(path, content);
-  http_port_ = free_tcp_port(options_.address);
+  http_port_ = options_.http_port ? options_.http_port : free_tcp_port(options_.address);
   if (!options_.cert_file.empty()) https_port_ = free_tcp_port(options_.address);
   write_config();
   start();
@@ -80,7 +100,7 @@ NginxMirror::~NginxMirror() {
 }
 
 std::string NginxMirror::http_url() const {
-  return "http://" + options_.address + ":" + std::to_string(http_port_) + "/";
+  return "http://" + host_part(options_.address) + ":" + std::to_string(http_port_) + "/";
 }
 
 void NginxMirror::write_file(const std::string& path, const std::string& content) {
@@ -105,9 +125,9 @@ void NginxMirror::write_config() {
        << "  scgi_temp_path " << dir_ << "/scgi;\n"
        << "  default_type text/plain;\n"
        << "  server {\n"
-       << "    listen " << options_.address << ":" << http_port_ << ";\n";
+       << "    listen " << host_part(options_.address) << ":" << http_port_ << ";\n";
   if (https_port_ != 0) {
-    conf << "    listen " << options_.address << ":" << https_port_ << " ssl;\n"
+    conf << "    listen " << host_part(options_.address) << ":" << https_port_ << " ssl;\n"
          << "    ssl_certificate " << options_.cert_file << ";\n"
          << "    ssl_certificate_key " << options_.key_file << ";\n";
   }

@@ -13,10 +13,11 @@
 namespace geosteer::testing {
 
 struct NginxMirrorOptions {
-  std::string address = "127.0.0.1";  // loopback address to listen on (127.0.0.0/8)
+  std::string address = "127.0.0.1";  // loopback address to listen on (127.0.0.0/8 or ::1)
   std::string cert_file, key_file;     // both set: HTTPS on https_port as well
   // Files of the cache, path -> content, relative to the root.
   std::map<std::string, std::string> files;
+  uint16_t http_port = 0;  // 0: any free port
 };
 
 // The usual content of a healthy substitute cache; the trace file holds `sync_time`.
@@ -31,7 +32,7 @@ class NginxMirror {
 
   uint16_t http_port() const { return http_port_; }
   uint16_t https_port() const { return https_port_; }
-  std::string http_url() const;   // "http://ADDRESS:PORT/"
+  std::string http_url() const;   // "http://ADDRESS:PORT/", "http://[::1]:PORT/"
   const std::string& root() const { return root_; }
 
   void write_file(const std::string& path, const std::string& content);
