@@ -56,7 +56,9 @@ struct HealthState {
   }
 
   static HealthState all_up(size_t mirror_count) {
-    return HealthState{std::vector<MirrorHealth>(mirror_count)};
+    HealthState state;
+    state.mirrors.resize(mirror_count);
+    return state;
   }
 };
 
