@@ -16,10 +16,6 @@ bool known_command(const std::string& c) {
          c == "help";
 }
 
-void print_errors(const zones::ConfigErrors& e, std::ostream& err) {
-  for (const auto& error : e.errors()) err << error.str() << "\n";
-  err << e.errors().size() << (e.errors().size() == 1 ? " error" : " errors") << "\n";
-}
 
 // The address (or ECS-style prefix) the operator asked about, as steering sees it.
 std::optional<steering::Client> client_from_operand(const std::string& text) {
@@ -137,17 +133,24 @@ bool parse_command_line(int argc, char** argv, CommandLine& out, std::ostream& e
   return false;
 }
 
-int run_check(const CommandLine& cl, std::ostream& out, std::ostream& err) {
+std::shared_ptr<const LoadedConfig> load_or_report(const std::string& path, uint64_t generation,
+                                                   std::ostream& err) {
   try {
-    auto snapshot = load_snapshot(cl.config_path, 0);
-    size_t services = zones::service_order(snapshot->config).size();
-    out << cl.config_path << ": OK (" << snapshot->config.zones.size() << " zones, " << services
-        << " services, " << snapshot->config.mirrors.size() << " mirrors)\n";
-    return 0;
+    return load_config(path, generation);
   } catch (const zones::ConfigErrors& e) {
-    print_errors(e, err);
-    return 1;
+    for (const auto& error : e.errors()) err << error.str() << "\n";
+    err << e.errors().size() << (e.errors().size() == 1 ? " error" : " errors") << "\n";
+    return nullptr;
   }
+}
+
+int run_check(const CommandLine& cl, std::ostream& out, std::ostream& err) {
+  auto loaded = load_or_report(cl.config_path, 0, err);
+  if (!loaded) return 1;
+  size_t services = zones::service_order(loaded->config).size();
+  out << cl.config_path << ": OK (" << loaded->config.zones.size() << " zones, " << services
+      << " services, " << loaded->config.mirrors.size() << " mirrors)\n";
+  return 0;
 }
 
 int run_locate(const CommandLine& cl, std::ostream& out, std::ostream& err) {
@@ -156,13 +159,9 @@ int run_locate(const CommandLine& cl, std::ostream& out, std::ostream& err) {
     err << "geosteer locate: '" << cl.operands[0] << "' is not an IP address or prefix\n";
     return 2;
   }
-  std::shared_ptr<const Snapshot> snapshot;
-  try {
-    snapshot = load_snapshot(cl.config_path, 0);
-  } catch (const zones::ConfigErrors& e) {
-    print_errors(e, err);
-    return 1;
-  }
+  auto loaded = load_or_report(cl.config_path, 0, err);
+  if (!loaded) return 1;
+  auto snapshot = build_snapshot(loaded, nullptr);
   const steering::Engine& engine = snapshot->engine;
   auto geo = engine.geoip()->lookup(client->address);
   // The same first lines as the TXT answer at `_geosteer.<service>`.

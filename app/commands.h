@@ -1,11 +1,15 @@
 // The subcommands of the geosteer executable. Each returns the process exit status.
 #pragma once
 
+#include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace geosteer::app {
+
+struct LoadedConfig;
 
 struct CommandLine {
   std::string command;                // serve, check, locate, probe, version, help
@@ -19,6 +23,11 @@ struct CommandLine {
 // Parses argv; on a usage error writes it to `err` and returns false.
 bool parse_command_line(int argc, char** argv, CommandLine& out, std::ostream& err);
 void print_usage(std::ostream& out);
+
+// Loads the configuration for a command; on errors prints them all, one per line
+// as file:line:column, and returns null.
+std::shared_ptr<const LoadedConfig> load_or_report(const std::string& path, uint64_t generation,
+                                                   std::ostream& err);
 
 int run_check(const CommandLine& cl, std::ostream& out, std::ostream& err);
 int run_locate(const CommandLine& cl, std::ostream& out, std::ostream& err);

@@ -106,11 +106,6 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const LoadedConfi
   return std::make_shared<const Snapshot>(std::move(loaded), std::move(health), metrics);
 }
 
-std::shared_ptr<const Snapshot> load_snapshot(const std::string& path, uint64_t generation,
-                                              std::shared_ptr<const healthcheck::HealthState> health) {
-  return build_snapshot(load_config(path, generation), std::move(health));
-}
-
 std::vector<healthcheck::Target> probe_targets(const zones::Config& config) {
   std::vector<healthcheck::Target> targets;
   for (size_t i = 0; i < config.mirrors.size(); ++i) {

@@ -23,11 +23,6 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const LoadedConfi
                                                std::shared_ptr<const healthcheck::HealthState> health,
                                                metrics::QueryMetrics* metrics = nullptr);
 
-// load_config then build_snapshot. Throws zones::ConfigErrors.
-std::shared_ptr<const Snapshot> load_snapshot(
-    const std::string& path, uint64_t generation,
-    std::shared_ptr<const healthcheck::HealthState> health = nullptr);
-
 // What the health checker probes: each mirror at the first address DNS hands out
 // for each of its families, IPv4 first, in config order.
 std::vector<healthcheck::Target> probe_targets(const zones::Config& config);

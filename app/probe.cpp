@@ -48,13 +48,8 @@ void print_table(const std::vector<healthcheck::Target>& targets,
 }  // namespace
 
 int run_probe(const CommandLine& cl, std::ostream& out, std::ostream& err) {
-  std::shared_ptr<const LoadedConfig> loaded;
-  try {
-    loaded = load_config(cl.config_path, 0);
-  } catch (const zones::ConfigErrors& e) {
-    for (const auto& error : e.errors()) err << error.str() << "\n";
-    return 1;
-  }
+  auto loaded = load_or_report(cl.config_path, 0, err);
+  if (!loaded) return 1;
   std::vector<healthcheck::Target> targets = probe_targets(loaded->config);
   if (!cl.mirror.empty()) {
     std::erase_if(targets, [&](const auto& t) { return t.mirror_id != cl.mirror; });

@@ -135,13 +135,8 @@ class Control {
 }  // namespace
 
 int run_serve(const CommandLine& cl, std::ostream& err) {
-  std::shared_ptr<const LoadedConfig> loaded;
-  try {
-    loaded = load_config(cl.config_path, 1);
-  } catch (const zones::ConfigErrors& e) {
-    for (const auto& error : e.errors()) err << error.str() << "\n";
-    return 1;
-  }
+  auto loaded = load_or_report(cl.config_path, 1, err);
+  if (!loaded) return 1;
 
   boost::asio::io_context control_io;
   SnapshotStore store;

@@ -21,7 +21,7 @@ using Strings = std::vector<std::string>;
 std::shared_ptr<const Snapshot> load_test_config() {
   std::string path =
       testing::write_temp_file("explain.yaml", testing::expand(testing::test_config(), 5353));
-  return load_snapshot(path, 1);
+  return build_snapshot(load_config(path, 1), nullptr);
 }
 
 // The character-strings of TXT RDATA; fails the test when the RDATA is not a whole

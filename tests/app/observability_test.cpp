@@ -13,8 +13,9 @@ namespace {
 
 class ObservabilityTest : public ::testing::Test {
  protected:
-  std::shared_ptr<const Snapshot> snapshot = load_snapshot(
-      testing::write_temp_file("observability.yaml", testing::expand(testing::test_config(), 5353)), 1);
+  std::string path =
+      testing::write_temp_file("observability.yaml", testing::expand(testing::test_config(), 5353));
+  std::shared_ptr<const Snapshot> snapshot = build_snapshot(load_config(path, 1), nullptr);
   boost::asio::io_context io;
   metrics::QueryMetrics query_metrics;
   Observability observability{io, query_metrics, [this] { return snapshot; },

@@ -13,7 +13,7 @@ namespace {
 
 std::shared_ptr<const Snapshot> load(uint64_t generation) {
   std::string path = testing::write_temp_file("store.yaml", testing::expand(testing::test_config(), 5353));
-  return load_snapshot(path, generation);
+  return build_snapshot(load_config(path, generation), nullptr);
 }
 
 TEST(SnapshotStore, ReaderSeesPublishedSnapshot) {
