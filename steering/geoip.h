@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/countries.h"
 #include "common/ip.h"
 
 struct MMDB_s;
@@ -74,9 +75,8 @@ class GeoIp {
   std::vector<DatabaseInfo> info_;
 };
 
-// Continent code for an ISO 3166-1 alpha-2 country code, "" when unknown.
-const char* continent_of_country(const char* country);
-bool is_known_country(const char* country);
-bool is_known_continent(const char* continent);
+using geosteer::continent_of_country;
+using geosteer::is_known_continent;
+using geosteer::is_known_country;
 
 }  // namespace geosteer::steering

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "common/countries.h"
 #include "common/dname.h"
 
 namespace geosteer::zones {
@@ -977,6 +978,14 @@ void ConfigParser::parse_country_overrides(const YAML::Node& node, Service& serv
                     : "use ISO 3166-1 alpha-2 codes such as DE or BR");
       continue;
     }
+    // GeoIP only ever reports ISO codes: an override for any other (UK is the
+    // classic) would silently never match.
+    if (!is_known_country(e.key.c_str())) {
+      error(e.key_node, "unknown country code " + quoted(e.key),
+            e.key == "UK" ? "the United Kingdom is \"GB\" in ISO 3166-1"
+                          : "use ISO 3166-1 alpha-2 codes such as DE or BR");
+      continue;
+    }
     auto ids = parse_ids(e.value, "the override for " + e.key, &service);
     service.overrides.countries[e.key] = std::move(ids);
   }
@@ -1016,8 +1025,18 @@ void ConfigParser::parse_network_overrides(const YAML::Node& node, Service& serv
             "did you mean " + network.to_string() + "?");
       continue;
     }
+    // The keys differ as text ("2001:DB8::/32", "2001:db8::/32") but not as networks:
+    // only one of them could ever be used.
+    auto& networks = service.overrides.networks;
+    auto same = std::find_if(networks.begin(), networks.end(),
+                             [&](const auto& n) { return n.first == *prefix; });
+    if (same != networks.end()) {
+      error(e.key_node, "network " + quoted(e.key) + " is listed twice in 'networks'",
+            "merge its mirrors into the entry for " + same->first.to_string());
+      continue;
+    }
     auto ids = parse_ids(e.value, "the override for " + e.key, &service);
-    service.overrides.networks.emplace_back(*prefix, std::move(ids));
+    networks.emplace_back(*prefix, std::move(ids));
   }
 }
 

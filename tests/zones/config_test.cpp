@@ -279,6 +279,21 @@ TEST(ConfigErrorsReported, CountryCodeMustBeUpperCaseAlpha2) {
             "test.yaml:10:33: error: invalid country code 'de' (did you mean 'DE'?)");
 }
 
+TEST(ConfigErrorsReported, CountryCodeMustExistInIso3166) {
+  EXPECT_EQ(only_error(config("    services:\n"
+                              "      - name: www\n"
+                              "        mirrors: [berlin]\n"
+                              "        overrides: {countries: {UK: [berlin]}}\n")),
+            "test.yaml:10:33: error: unknown country code 'UK' (the United Kingdom is \"GB\" in "
+            "ISO 3166-1)");
+}
+
+TEST(ConfigErrorsReported, SameNetworkSpelledTwice) {
+  EXPECT_EQ(only_error(service_with_networks("\"2001:db8::/32\": [berlin], \"2001:DB8::/32\"")),
+            "test.yaml:11:49: error: network '2001:DB8::/32' is listed twice in 'networks' (merge "
+            "its mirrors into the entry for 2001:db8::/32)");
+}
+
 TEST(ConfigErrorsReported, UnknownContinent) {
   EXPECT_EQ(only_error(config("    services:\n"
                               "      - name: www\n"

@@ -10,9 +10,9 @@
 #include <cstring>
 #include <iterator>
 
-#include "steering/geoip.h"
+#include "common/countries.h"
 
-namespace geosteer::steering {
+namespace geosteer {
 namespace {
 
 struct CountryContinent {
@@ -103,4 +103,4 @@ bool is_known_continent(const char* continent) {
                      [continent](const char* c) { return std::strcmp(c, continent) == 0; });
 }
 
-}  // namespace geosteer::steering
+}  // namespace geosteer
