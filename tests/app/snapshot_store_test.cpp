@@ -33,27 +33,35 @@ TEST(SnapshotStore, ReaderSwitchesAfterNextPublish) {
   EXPECT_EQ(reader.get().generation, 2u);
 }
 
-TEST(SnapshotStore, ConcurrentReadersNeverSeeAnOlderGenerationAfterANewer) {
+TEST(SnapshotStore, ConcurrentReaderFollowsEveryPublicationInOrder) {
   SnapshotStore store;
-  store.publish(load(1));
-  auto second = load(2);
-  auto third = load(3);
-  std::atomic<bool> ok{true};
-  std::atomic<bool> done{false};
+  auto loaded = load_config(testing::write_temp_file("store.yaml",
+                                                     testing::expand(testing::test_config(), 5353)),
+                            1);
+  store.publish(build_snapshot(loaded, nullptr));
+  constexpr uint64_t kLast = 200;
+  std::atomic<uint64_t> seen{0};
+  std::atomic<bool> backwards{false};
   std::thread reader_thread([&] {
     SnapshotReader reader(store);
-    uint64_t last = 0;
-    while (!done.load()) {
-      uint64_t g = reader.get().generation;
-      if (g < last) ok = false;
-      last = g;
+    while (seen.load() < kLast) {
+      uint64_t version = reader.get().loaded->generation;
+      if (version < seen.load()) backwards = true;
+      seen = version;
     }
   });
-  store.publish(second);
-  store.publish(third);
-  done = true;
+  // Each publication a new generation, built beforehand so the loop only publishes.
+  std::vector<std::shared_ptr<const Snapshot>> snapshots;
+  for (uint64_t g = 2; g <= kLast; ++g) {
+    auto next = std::make_shared<LoadedConfig>(*loaded);
+    next->generation = g;
+    snapshots.push_back(build_snapshot(next, nullptr));
+  }
+  while (seen.load() < 1) std::this_thread::yield();  // the reader runs
+  for (auto& snapshot : snapshots) store.publish(snapshot);
   reader_thread.join();
-  EXPECT_TRUE(ok.load());
+  EXPECT_FALSE(backwards.load());
+  EXPECT_EQ(seen.load(), kLast);  // the last publication reached the reader
 }
 
 }  // namespace

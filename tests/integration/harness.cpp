@@ -122,10 +122,25 @@ std::string expand(std::string text, uint16_t port, uint16_t metrics_port) {
   return text;
 }
 
-GeosteerServer::GeosteerServer(const std::string& config_text)
-    : port_(free_port()), metrics_port_(free_port()) {
-  config_path_ = write_temp_file("geosteer.yaml", expand(config_text, port_, metrics_port_));
+GeosteerServer::GeosteerServer(const std::string& config_text) {
   log_path_ = temp_dir() + "/geosteer.log";
+  // A port found free can be taken by another test process before geosteer binds
+  // it; such a start is retried on other ports, any other failure is reported.
+  for (int attempt = 1;; ++attempt) {
+    port_ = free_port();
+    metrics_port_ = free_port();
+    config_path_ = write_temp_file("geosteer.yaml", expand(config_text, port_, metrics_port_));
+    start_process();
+    if (wait_until_answering()) return;
+    stop_process();
+    bool port_taken = log().find("Address already in use") != std::string::npos;
+    if (!port_taken || attempt == 3) {
+      throw std::runtime_error("geosteer did not start; its log:\n" + log());
+    }
+  }
+}
+
+void GeosteerServer::start_process() {
   pid_ = fork();
   if (pid_ == 0) {
     FILE* log = freopen(log_path_.c_str(), "w", stderr);
@@ -134,25 +149,24 @@ GeosteerServer::GeosteerServer(const std::string& config_text)
           "debug", static_cast<char*>(nullptr));
     _exit(127);
   }
-  if (!wait_until_answering()) {
-    throw std::runtime_error("geosteer did not start; its log:\n" + log());
-  }
 }
 
-GeosteerServer::~GeosteerServer() {
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);
-    int status;
-    for (int i = 0; i < 50 && waitpid(pid_, &status, WNOHANG) == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
+GeosteerServer::~GeosteerServer() { stop_process(); }
+
+void GeosteerServer::stop_process() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  int status;
+  for (int i = 0; i < 50 && waitpid(pid_, &status, WNOHANG) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
 }
 
 bool GeosteerServer::wait_until_answering() {
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 200; ++i) {
     if (!running()) return false;
     // Any well-formed reply means the UDP side is up; TCP is bound before UDP is served.
     std::vector<uint8_t> query = {0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1};

@@ -58,9 +58,11 @@ class GeosteerServer {
                                     std::chrono::milliseconds timeout = std::chrono::milliseconds(1000)) const;
 
  private:
+  void start_process();
+  void stop_process();
   bool wait_until_answering();
-  uint16_t port_;
-  uint16_t metrics_port_;
+  uint16_t port_ = 0;
+  uint16_t metrics_port_ = 0;
   std::string config_path_;
   std::string log_path_;
   pid_t pid_ = -1;

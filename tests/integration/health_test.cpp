@@ -215,7 +215,8 @@ class DualStackHealth : public ::testing::Test {
     server_ = std::make_unique<GeosteerServer>(R"(server: {listen: ["127.0.0.1:{{PORT}}"]}
 metrics: {listen: "127.0.0.1:{{METRICS_PORT}}"}
 geoip: {databases: ["{{FIXTURES}}/flat-ipv4.mmdb"]}
-healthcheck: {interval: )" + std::to_string(kInterval.count()) + R"(ms, timeout: 1s, rise: 2, fall: 2}
+healthcheck: {interval: )" + std::to_string(kInterval.count()) + R"(ms, timeout: 1s, rise: 2, fall: 2,
+              initial: down}
 zones:
   - origin: example.org.
     soa: {mname: ns1.example.org., rname: hostmaster.example.org.}
@@ -234,6 +235,15 @@ mirrors:
     return server_->dig("_geosteer.mirrors.example.org TXT +short +subnet=" + std::string(kBerlinClient));
   }
 
+  bool wait_for_log(const std::string& text, milliseconds deadline) const {
+    auto start = Clock::now();
+    while (Clock::now() - start < deadline) {
+      if (server_->log().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    return false;
+  }
+
   bool wait_for_explanation(const std::string& text, milliseconds deadline) const {
     auto start = Clock::now();
     while (Clock::now() - start < deadline) {
@@ -248,6 +258,9 @@ mirrors:
 };
 
 TEST_F(DualStackHealth, BrokenIpv6LeavesOnlyTheAaaaAnswers) {
+  // initial: down, so both families of dual must have passed their own probes.
+  ASSERT_TRUE(wait_for_log("mirror dual (IPv4): down -> up", kRiseDeadline)) << server_->log();
+  ASSERT_TRUE(wait_for_log("mirror dual (IPv6): down -> up", kRiseDeadline)) << server_->log();
   ASSERT_TRUE(wait_for_explanation("AAAA: dual", kRiseDeadline)) << explanation();
   dual_v6_->stop();
   EXPECT_TRUE(wait_for_explanation("AAAA: other", kFallDeadline)) << explanation() << server_->log();

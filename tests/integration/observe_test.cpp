@@ -158,6 +158,7 @@ mirrors:
     // One probe round (interval 1h; the first probes are spread over a second):
     // berlin ok, tokyo refused and down (fall 1).
     for (int i = 0; i < 100 && !first_round_done(); ++i) std::this_thread::sleep_for(milliseconds(50));
+    ASSERT_TRUE(first_round_done()) << server_->log();
   }
 
   bool first_round_done() const {

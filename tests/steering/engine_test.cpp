@@ -144,6 +144,30 @@ TEST_F(EngineTest, NetworkOverrideComesFirstWithItsPrefixAsScope) {
   EXPECT_EQ(d.scope_prefix, 24);
 }
 
+TEST_F(EngineTest, OverrideThatFillsTheAnswerGivesItsOwnPrefixAsScope) {
+  // 130.0.0.0/8 is wider than GeoIP's 130.149.0.0/16 and names enough mirrors for
+  // the whole answer: GeoIP decided nothing, so the scope is the override's /8.
+  service.network_overrides.push_back({prefix("130.0.0.0/8"), {kSydney, kTokyo}});
+  Decision d = choose("130.149.7.7");
+  EXPECT_EQ(ids(d), (Strings{"sydney", "tokyo"}));
+  EXPECT_EQ(d.scope_prefix, 8);
+}
+
+TEST_F(EngineTest, OverrideFilledUpByDistanceKeepsTheGeoIpPrefixAsScope) {
+  // One mirror from the /8 override, the second by distance from GeoIP's /16.
+  service.network_overrides.push_back({prefix("130.0.0.0/8"), {kSydney}});
+  Decision d = choose("130.149.7.7");
+  EXPECT_EQ(ids(d), (Strings{"sydney", "berlin"}));
+  EXPECT_EQ(d.scope_prefix, 16);
+}
+
+TEST_F(EngineTest, EqualDistancesKeepConfigurationOrder) {
+  mirrors[kUsEast].location = mirrors[kUsWest].location;  // us-west comes first in the service
+  EXPECT_EQ(ids(choose("8.8.8.8")), (Strings{"us-west", "us-east"}));
+  std::swap(service.mirrors[2], service.mirrors[3]);      // now us-east does
+  EXPECT_EQ(ids(choose("8.8.8.8")), (Strings{"us-east", "us-west"}));
+}
+
 TEST_F(EngineTest, Ipv6NetworkOverrideAppliesToIpv6Clients) {
   Decision d = choose("2001:db8:99::5", Family::V6);  // GeoIP says Sydney
   EXPECT_EQ(ids(d).front(), "tokyo");
