@@ -20,6 +20,7 @@ using asio::ip::udp;
 namespace {
 
 constexpr size_t kMaxMessage = 65535;
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 
 IpAddress from_sockaddr(const sockaddr_storage& ss) {
   if (ss.ss_family == AF_INET) {
@@ -202,7 +203,7 @@ class UdpListener {
 class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
  public:
   TcpConnection(tcp::socket socket, QueryHandler& handler, std::chrono::milliseconds idle_timeout,
-                std::atomic<unsigned>& open_count)
+                unsigned& open_count)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         handler_(handler),
@@ -271,7 +272,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   asio::steady_timer timer_;
   QueryHandler& handler_;
   std::chrono::milliseconds idle_timeout_;
-  std::atomic<unsigned>& open_count_;
+  unsigned& open_count_;  // the worker's, which outlives every connection
   IpAddress peer_;
   std::array<uint8_t, 2> length_{};
   std::array<uint8_t, kMaxMessage> in_{};
@@ -281,8 +282,8 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
 class TcpListener {
  public:
   TcpListener(asio::io_context& io, const Endpoint& endpoint, QueryHandler& handler,
-              const ServerOptions& options)
-      : acceptor_(io), handler_(handler), options_(options) {
+              const ServerOptions& options, unsigned& open_connections)
+      : acceptor_(io), retry_(io), handler_(handler), options_(options), open_(open_connections) {
     tcp::endpoint ep(to_asio(endpoint.address), endpoint.port);
     acceptor_.open(ep.protocol());
     acceptor_.set_option(tcp::acceptor::reuse_address(true));
@@ -304,13 +305,23 @@ class TcpListener {
   void accept() {
     acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) admit(std::move(socket));
-      accept();
+      if (!ec) {
+        admit(std::move(socket));
+        accept();
+        return;
+      }
+      // Out of file descriptors, mostly: accepting again at once would fail again
+      // at once and spin this thread, starving its UDP sockets.
+      log::warning(std::string("tcp accept failed: ") + ec.message());
+      retry_.expires_after(kAcceptRetryDelay);
+      retry_.async_wait([this](const boost::system::error_code& wait_ec) {
+        if (!wait_ec) accept();
+      });
     });
   }
 
   void admit(tcp::socket socket) {
-    if (open_.load() >= options_.tcp_max_connections) {
+    if (open_ >= options_.tcp_max_connections) {
       // Over the limit: refuse this one rather than let idle clients starve new ones.
       log::debug("tcp connection limit reached, closing new connection");
       return;
@@ -320,14 +331,18 @@ class TcpListener {
   }
 
   tcp::acceptor acceptor_;
+  asio::steady_timer retry_;
   QueryHandler& handler_;
   const ServerOptions& options_;
-  std::atomic<unsigned> open_{0};
+  unsigned& open_;
 };
 
 // A query thread: its own io_context and its own SO_REUSEPORT sockets, so threads
 // share nothing and the kernel spreads queries across them.
 struct Worker {
+  // TCP connections open on this thread, across its listeners. Declared before the
+  // io_context: connections still pending in it at shutdown count down on destruction.
+  unsigned tcp_connections = 0;
   asio::io_context io{1};
   std::vector<std::unique_ptr<UdpListener>> udp;
   std::vector<std::unique_ptr<TcpListener>> tcp;
@@ -360,7 +375,8 @@ struct Server::Impl {
       auto udp = std::make_unique<UdpListener>(worker.io, endpoint, handler);
       endpoint.port = udp->port();
       worker.udp.push_back(std::move(udp));
-      worker.tcp.push_back(std::make_unique<TcpListener>(worker.io, endpoint, handler, options));
+      worker.tcp.push_back(
+          std::make_unique<TcpListener>(worker.io, endpoint, handler, options, worker.tcp_connections));
     } catch (const boost::system::system_error& e) {
       throw std::system_error(e.code().value(), std::generic_category(),
                               "cannot listen on " + describe(endpoint));
