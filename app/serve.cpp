@@ -102,24 +102,35 @@ class Control {
   }
 
   void reload() {
+    std::shared_ptr<const LoadedConfig> next;
     try {
-      auto next = load_config(path_, loaded_->generation + 1);
-      if (listen_list(next->config) != listen_list(loaded_->config)) {
-        log::warning("reload: listen addresses changed; they take effect after a restart");
-      }
-      loaded_ = next;
-      // Publishes the snapshot of the new configuration with the carried-over health.
-      checker_.reconfigure(loaded_->config.checker, probe_targets(loaded_->config));
-      observability_.config_loaded(*loaded_);
-      log::info("reloaded " + path_ + ", generation " + std::to_string(loaded_->generation));
+      next = load_config(path_, loaded_->generation + 1);
+      // Everything that can still fail is tried before anything is switched over,
+      // so a reload either happens whole or not at all.
+      build_snapshot(next, nullptr);
     } catch (const zones::ConfigErrors& e) {
-      observability_.config_failed();
       for (const auto& error : e.errors()) log::error("reload: " + error.str());
-      log::error("reload failed; still serving generation " + std::to_string(loaded_->generation));
+      return reload_failed();
+    } catch (const std::exception& e) {
+      log::error(std::string("reload: ") + e.what());
+      return reload_failed();
     }
+    if (listen_list(next->config) != listen_list(loaded_->config)) {
+      log::warning("reload: listen addresses changed; they take effect after a restart");
+    }
+    loaded_ = next;
+    // Publishes the snapshot of the new configuration with the carried-over health.
+    checker_.reconfigure(loaded_->config.checker, probe_targets(loaded_->config));
+    observability_.config_loaded(*loaded_);
+    log::info("reloaded " + path_ + ", generation " + std::to_string(loaded_->generation));
   }
 
  private:
+  void reload_failed() {
+    observability_.config_failed();
+    log::error("reload failed; still serving generation " + std::to_string(loaded_->generation));
+  }
+
   void publish(std::shared_ptr<const healthcheck::HealthState> health) {
     store_.publish(build_snapshot(loaded_, std::move(health), &query_metrics_));
   }

@@ -1,5 +1,7 @@
 #include "steering/engine.h"
 
+#include "common/limits.h"
+
 #include <algorithm>
 #include <cmath>
 #include <iterator>
@@ -10,9 +12,6 @@
 namespace geosteer::steering {
 namespace {
 
-// choose() ranks a service's candidates by distance in a fixed array on the stack,
-// so a service may list at most this many mirrors; the constructor enforces it.
-constexpr size_t kMaxServiceMirrors = 256;
 
 // Mean Earth radius (IUGG), in kilometres.
 constexpr double kEarthRadiusKm = 6371.0088;

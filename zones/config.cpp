@@ -890,6 +890,12 @@ void ConfigParser::parse_service(const YAML::Node& node, const std::string& orig
     if (e->value.IsSequence() && e->value.size() == 0) {
       error(e->value, "'mirrors' must list at least one mirror");
     }
+    // The steering engine ranks a service's mirrors in a fixed array on the query path.
+    if (e->value.IsSequence() && e->value.size() > kMaxServiceMirrors) {
+      error(e->value, "'mirrors' lists " + std::to_string(e->value.size()) + " mirrors",
+            "a service may list at most " + std::to_string(kMaxServiceMirrors) +
+                "; split it into several services");
+    }
   }
   set_integer(*f, "answers", 1, 16, service.answers);
   set_integer(*f, "ttl", 0, kMaxTtl, service.ttl);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/ip.h"
+#include "common/limits.h"
 #include "healthcheck/settings.h"
 
 namespace geosteer::zones {

@@ -507,3 +507,22 @@ TEST(MetricsConfig, CanBeDisabled) {
 
 }  // namespace
 }  // namespace geosteer::zones
+
+namespace geosteer::zones {
+namespace {
+
+TEST(ConfigErrorsReported, ServiceListingMoreMirrorsThanSteeringRanks) {
+  std::string ids;
+  for (size_t i = 0; i <= kMaxServiceMirrors; ++i) ids += (i ? ", m" : "m") + std::to_string(i);
+  auto errors = errors_of(config("    services:\n"
+                                 "      - name: www\n"
+                                 "        mirrors: [" + ids + "]\n"));
+  bool reported = std::any_of(errors.begin(), errors.end(), [](const ConfigError& e) {
+    return e.str().find("'mirrors' lists 257 mirrors (a service may list at most 256") !=
+           std::string::npos;
+  });
+  EXPECT_TRUE(reported);
+}
+
+}  // namespace
+}  // namespace geosteer::zones
