@@ -16,6 +16,12 @@ namespace {
 // so that a restart does not fire every probe in the same millisecond.
 constexpr Millis kStartSpread{1000};
 
+// The same probe, whatever the mirror's position in the configuration.
+bool probes_alike(Target a, const Target& b) {
+  a.mirror = b.mirror;
+  return a == b;
+}
+
 }  // namespace
 
 struct Checker::Impl : std::enable_shared_from_this<Checker::Impl> {
@@ -49,10 +55,13 @@ struct Checker::Impl : std::enable_shared_from_this<Checker::Impl> {
     std::vector<std::shared_ptr<Entry>> next;
     for (Target& target : targets) {
       auto same = std::find_if(entries.begin(), entries.end(), [&](const auto& e) {
-        return e && !e->removed && e->target == target;
+        return e && !e->removed && probes_alike(e->target, target);
       });
       if (same != entries.end()) {
-        next.push_back(std::move(*same));  // unchanged: keeps its state and schedule
+        // Unchanged: keeps its state and schedule, at the mirror's new position (a
+        // mirror added or removed before it must not reset its verdict).
+        (*same)->target.mirror = target.mirror;
+        next.push_back(std::move(*same));
       } else {
         next.push_back(std::make_shared<Entry>(io, std::move(target)));
         if (active()) schedule(next.back(), initial_delay());

@@ -171,6 +171,24 @@ TEST_F(HealthSteering, ReloadKeepsTheHealthOfUnchangedMirrors) {
   }
 }
 
+TEST_F(HealthSteering, ReloadWithAMirrorAddedBeforeKeepsTheOthersHealth) {
+  start_geosteer();
+  berlin_->stop();
+  ASSERT_TRUE(wait_for_answer("127.0.0.3", kFallDeadline)) << server_->log();
+  // A new first mirror moves every other one a place down the list.
+  std::string text = config();
+  text.replace(text.find("mirrors:\n"), 9,
+               "mirrors:\n  - {id: extra, url: \"http://127.0.0.9:9/\", ipv4: [127.0.0.9], "
+               "location: {lat: 0, lon: 0}}\n");
+  server_->rewrite_config(text);
+  server_->send_signal(SIGHUP);
+  ASSERT_TRUE(wait_for_log("generation 2", kMargin)) << server_->log();
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(answer_for_berlin(), "127.0.0.3");
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
 TEST_F(HealthSteering, AllStoppedGivesFallbackThenFailOpen) {
   start_geosteer();
   berlin_->stop();
