@@ -72,6 +72,12 @@ TlsPolicy upstream_tls_policy(const ProbeSettings& settings) {
   return TlsPolicy{settings.tls_verify, settings.ca_file, true};
 }
 
+// An upstream answer fetched without verifying certificates must not serve a
+// probe that verifies them: the TLS policy is part of the key.
+std::string cache_key(const Url& url, const ProbeSettings& settings) {
+  return url.to_string() + (settings.tls_verify ? " verify " : " noverify ") + settings.ca_file;
+}
+
 }  // namespace
 
 // Shared by the Prober and the probes it started, so that a probe outliving its
@@ -96,6 +102,16 @@ struct ProberState {
     std::vector<std::shared_ptr<asio::steady_timer>> waiters;  // woken by cancel()
   };
 
+  // Answers nobody can use any more go, so a changing canary list cannot grow the
+  // cache without bound; entries being fetched or waited on stay.
+  void forget_expired() {
+    auto now = Clock::now();
+    std::erase_if(cache_, [now](const auto& item) {
+      const CacheEntry& e = item.second;
+      return !e.fetching && e.waiters.empty() && e.answer && e.expires <= now;
+    });
+  }
+
   static asio::awaitable<void> fetch(std::shared_ptr<ProberState> self, Url url,
                                      ProbeSettings settings);
 
@@ -105,7 +121,8 @@ struct ProberState {
 asio::awaitable<UpstreamAnswer> ProberState::upstream(std::shared_ptr<ProberState> self,
                                                      Url url, ProbeSettings settings,
                                                        Clock::time_point deadline) {
-  std::string key = url.to_string();
+  std::string key = cache_key(url, settings);
+  forget_expired();
   CacheEntry& entry = cache_[key];
   if (entry.answer && Clock::now() < entry.expires) co_return *entry.answer;
   if (!entry.fetching) {
@@ -138,7 +155,7 @@ asio::awaitable<void> ProberState::fetch(std::shared_ptr<ProberState> self, Url 
   }
   session.close();
   // Half an interval: every mirror's probe of a round shares one fetch.
-  CacheEntry& entry = self->cache_[url.to_string()];
+  CacheEntry& entry = self->cache_[cache_key(url, settings)];
   entry.answer = std::move(answer);
   entry.expires = Clock::now() + settings.interval / 2;
   entry.fetching = false;
@@ -293,7 +310,12 @@ class ProbeRun {
     for (const std::string& path : paths) {
       UpstreamAnswer answer = co_await ask_upstream(path);
       if (auto note = unavailable(answer, "canary " + path)) co_return Freshness{std::nullopt, note};
-      upstream_hashes.push_back(nar_hash(answer.body));
+      // A 200 without a NarHash (a "soft 404" page) is no reference to compare with.
+      std::string hash = nar_hash(answer.body);
+      if (hash.empty()) {
+        co_return Freshness{std::nullopt, "upstream unavailable: canary " + path + " has no NarHash"};
+      }
+      upstream_hashes.push_back(std::move(hash));
     }
     for (size_t i = 0; i < paths.size(); ++i) {
       HttpResponse response = co_await get_from_mirror(paths[i], 200);

@@ -66,7 +66,12 @@ std::optional<Url> Url::parse(std::string_view text) {
 
 std::optional<Url> Url::resolve(std::string_view reference) const {
   reference = without_fragment(reference);
-  if (reference.find("://") != std::string_view::npos) return parse(reference);
+  // Absolute only when "scheme://" starts it: "/login?next=https://..." is a path.
+  size_t scheme_end = reference.find("://");
+  if (scheme_end != std::string_view::npos &&
+      reference.substr(0, scheme_end).find_first_of("/?#") == std::string_view::npos) {
+    return parse(reference);
+  }
   if (reference.starts_with("//")) return parse(scheme + ":" + std::string(reference));
   Url url = *this;
   if (reference.starts_with('/')) {

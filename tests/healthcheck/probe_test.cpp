@@ -619,6 +619,26 @@ TEST_F(CanaryTest, CanaryListIsReadFromTheUpstream) {
   EXPECT_EQ(result.reason, "stale: canary def.narinfo missing (HTTP 404)");
 }
 
+TEST_F(CanaryTest, SoftNotFoundPagesOnBothSidesAreNoMatch) {
+  // Both answer 200 with a page that holds no NarHash: no reference, no verdict.
+  HttpTestServer mirror, upstream;
+  serve_cache_info(mirror);
+  mirror.set_response("/abc.narinfo", TestResponse::ok("<html>not found</html>"));
+  upstream.set_response("/abc.narinfo", TestResponse::ok("<html>not found</html>"));
+  ProbeResult result = probe(canary_target(mirror, upstream));
+  EXPECT_EQ(result.outcome, Outcome::Ok);
+  EXPECT_EQ(result.reason, "upstream unavailable: canary abc.narinfo has no NarHash");
+}
+
+TEST_F(CanaryTest, CanaryWithoutNarHashOnTheMirrorIsStale) {
+  HttpTestServer mirror, upstream;
+  serve_cache_info(mirror);
+  mirror.set_response("/abc.narinfo", TestResponse::ok("<html>not found</html>"));
+  upstream.set_response("/abc.narinfo", TestResponse::ok(narinfo(kHash)));
+  ProbeResult result = probe(canary_target(mirror, upstream));
+  EXPECT_EQ(result.outcome, Outcome::Stale);
+}
+
 TEST_F(CanaryTest, CanaryUnknownToTheUpstreamLeavesTheMirrorOk) {
   HttpTestServer mirror, upstream;
   serve_cache_info(mirror);

@@ -55,5 +55,12 @@ TEST(Url, ResolvesEveryKindOfReference) {
   EXPECT_EQ(base.resolve("")->to_string(), base.to_string());
 }
 
+TEST(Url, SchemeInsideAQueryDoesNotMakeAReferenceAbsolute) {
+  Url base = parsed("https://m.example.org/guix/nix-cache-info");
+  EXPECT_EQ(base.resolve("/login?next=https://m.example.org/x")->to_string(),
+            "https://m.example.org/login?next=https://m.example.org/x");
+  EXPECT_EQ(base.resolve("x?u=http://a")->to_string(), "https://m.example.org/guix/x?u=http://a");
+}
+
 }  // namespace
 }  // namespace geosteer::healthcheck
