@@ -505,6 +505,33 @@ TEST_F(UpstreamTest, LagIsUpstreamTimeMinusMirrorTime) {
   EXPECT_EQ(result.reason, "stale: lag 2h > 1h");
 }
 
+TEST_F(UpstreamTest, AnswerFetchedWithoutVerificationIsNotReusedByAVerifyingProbe) {
+  // The upstream's certificate is self-signed: only the probe that does not verify
+  // certificates may read it, even when both probes run in the same round.
+  HttpTestServer trusting_mirror, verifying_mirror, upstream(tls().self_signed);
+  auto now = unix_time(system_clock::now());
+  for (HttpTestServer* mirror : {&trusting_mirror, &verifying_mirror}) {
+    serve_cache_info(*mirror);
+    serve_trace(*mirror, now);
+  }
+  serve_trace(upstream, now);
+  Target trusting = upstream_target(trusting_mirror, upstream);
+  trusting.settings.tls_verify = false;
+  Target verifying = upstream_target(verifying_mirror, upstream);
+  // One Prober, one after the other: the second finds the first's answer cached.
+  boost::asio::io_context io;
+  Prober prober(io);
+  ProbeResult first, second;
+  prober.probe(trusting, [&](ProbeResult r) { first = std::move(r); });
+  io.run();
+  io.restart();
+  prober.probe(verifying, [&](ProbeResult r) { second = std::move(r); });
+  io.run();
+  EXPECT_EQ(first.reason, "");
+  EXPECT_NE(second.reason.find("upstream unavailable"), std::string::npos) << second.reason;
+  EXPECT_NE(second.reason.find("self-signed"), std::string::npos) << second.reason;
+}
+
 TEST_F(UpstreamTest, MirrorAheadOfUpstreamHasNoLag) {
   HttpTestServer mirror, upstream;
   serve_cache_info(mirror);
