@@ -260,14 +260,15 @@ asio::awaitable<void> HttpSession::connect(Connection& connection, const Url& ur
     co_await connection.tcp().async_connect(endpoint_of(*route.address, url.port),
                                             asio::redirect_error(asio::use_awaitable, ec));
   } else {
-    tcp::resolver::results_type endpoints = co_await resolve(url);
+    tcp::resolver::results_type endpoints = co_await resolve(url, route.family);
     co_await connection.tcp().async_connect(endpoints,
                                             asio::redirect_error(asio::use_awaitable, ec));
   }
   if (ec) throw HttpFailure(reason(ec));
 }
 
-asio::awaitable<tcp::resolver::results_type> HttpSession::resolve(const Url& url) {
+asio::awaitable<tcp::resolver::results_type> HttpSession::resolve(const Url& url,
+                                                                 std::optional<Family> family) {
   // The resolver has no deadline of its own: a timer cancels it. Both handlers
   // share the resolver, which must outlive whichever runs last.
   auto resolver = std::make_shared<tcp::resolver>(executor_);
@@ -276,8 +277,11 @@ asio::awaitable<tcp::resolver::results_type> HttpSession::resolve(const Url& url
     if (!ec) resolver->cancel();
   });
   error_code ec;
-  tcp::resolver::results_type endpoints = co_await resolver->async_resolve(
-      url.host, std::to_string(url.port), asio::redirect_error(asio::use_awaitable, ec));
+  auto on_done = asio::redirect_error(asio::use_awaitable, ec);
+  tcp::resolver::results_type endpoints =
+      family ? co_await resolver->async_resolve(*family == Family::V4 ? tcp::v4() : tcp::v6(),
+                                                url.host, std::to_string(url.port), on_done)
+             : co_await resolver->async_resolve(url.host, std::to_string(url.port), on_done);
   guard.cancel();
   if (ec) {
     if (Clock::now() >= deadline_) throw HttpFailure(reason(ec));

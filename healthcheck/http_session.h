@@ -69,6 +69,9 @@ class TlsContexts {
 struct Route {
   std::optional<IpAddress> address;  // connect here; nullopt: resolve the URL's host
   std::string host;  // Host header, SNI and the name the certificate must hold
+  // When resolving: only addresses of this family, so that the IPv6 probe of a
+  // mirror redirecting elsewhere still judges IPv6.
+  std::optional<Family> family;
 };
 
 struct RedirectRules {
@@ -106,7 +109,7 @@ class HttpSession {
   boost::asio::awaitable<std::unique_ptr<Connection>> open(const Url& url, const Route& route);
   boost::asio::awaitable<void> connect(Connection& connection, const Url& url,
                                        const Route& route);
-  boost::asio::awaitable<boost::asio::ip::tcp::resolver::results_type> resolve(const Url& url);
+  boost::asio::awaitable<boost::asio::ip::tcp::resolver::results_type> resolve(const Url& url, std::optional<Family> family);
   void prepare_tls(SSL* ssl_handle, const std::string& host) const;
   std::string reason(const boost::system::error_code& ec) const;
   std::string tls_reason(const boost::system::error_code& ec, SSL* ssl_handle) const;

@@ -143,7 +143,7 @@ asio::awaitable<void> ProberState::fetch(std::shared_ptr<ProberState> self, Url 
   // The upstream is reached by its name, as any client would.
   HttpSession session(
       self->io.get_executor(), self->tls, upstream_tls_policy(settings), Clock::now() + settings.timeout,
-      settings.timeout, [](const Url& to) { return Route{std::nullopt, to.host}; });
+      settings.timeout, [](const Url& to) { return Route{std::nullopt, to.host, std::nullopt}; });
   UpstreamAnswer answer;
   std::vector<std::string> followed;
   try {
@@ -210,8 +210,8 @@ class ProbeRun {
   Route route(const Url& url) const {
     bool service_name = settings().check_host == CheckHost::Service;
     bool mirror_host = url.host == base_.host || (service_name && url.host == service_host());
-    if (!mirror_host) return Route{std::nullopt, url.host};
-    return Route{target_.address, service_name ? service_host() : base_.host};
+    if (!mirror_host) return Route{std::nullopt, url.host, target_.address.family};
+    return Route{target_.address, service_name ? service_host() : base_.host, std::nullopt};
   }
 
   std::string service_host() const {
