@@ -29,6 +29,7 @@ class Line {
 
   void append_text(std::string_view text) {
     size_t count = std::min(text.size(), LineSink::kMaxLine - length_);
+    if (count == 0) return;  // an empty view may have no data at all: memcpy(nullptr) is UB
     std::memcpy(text_ + length_, text.data(), count);
     length_ += count;
   }

@@ -278,10 +278,16 @@ asio::awaitable<tcp::resolver::results_type> HttpSession::resolve(const Url& url
   });
   error_code ec;
   auto on_done = asio::redirect_error(asio::use_awaitable, ec);
-  tcp::resolver::results_type endpoints =
-      family ? co_await resolver->async_resolve(*family == Family::V4 ? tcp::v4() : tcp::v6(),
-                                                url.host, std::to_string(url.port), on_done)
-             : co_await resolver->async_resolve(url.host, std::to_string(url.port), on_done);
+  // One co_await per statement: GCC 12 destroys the temporary result of a co_await
+  // inside either arm of ?: twice (a heap use-after-free in ~basic_resolver_results).
+  tcp::resolver::results_type endpoints;
+  std::string service = std::to_string(url.port);
+  if (family) {
+    auto protocol = *family == Family::V4 ? tcp::v4() : tcp::v6();
+    endpoints = co_await resolver->async_resolve(protocol, url.host, service, on_done);
+  } else {
+    endpoints = co_await resolver->async_resolve(url.host, service, on_done);
+  }
   guard.cancel();
   if (ec) {
     if (Clock::now() >= deadline_) throw HttpFailure(reason(ec));

@@ -49,12 +49,18 @@ std::chrono::milliseconds fraction_at(std::string_view text, size_t& pos) {
   return std::chrono::milliseconds(std::stoi(millis));
 }
 
+// The times a trace file may hold. system_clock counts nanoseconds in 64 bits, which
+// ends in 2262: a mirror's "177600600000" (year 7597) must be refused, not overflow.
+constexpr int kFirstYear = 1970, kLastYear = 2199;
+constexpr int64_t kLastUnixSecond = 7258118399;  // 2199-12-31T23:59:59Z
+
 std::optional<system_clock::time_point> parse_unix(std::string_view text) {
   size_t dot = text.find('.');
   std::string_view whole = text.substr(0, dot);
   if (!all_digits(whole) || whole.size() > 12) return std::nullopt;
   int64_t seconds = 0;
   std::from_chars(whole.data(), whole.data() + whole.size(), seconds);
+  if (seconds > kLastUnixSecond) return std::nullopt;
   std::chrono::milliseconds fraction{};
   if (dot != std::string_view::npos) {
     size_t pos = dot;
@@ -87,6 +93,7 @@ std::optional<system_clock::time_point> parse_rfc3339(std::string_view text) {
   auto hour = digits_at(text, 11, 2), minute = digits_at(text, 14, 2);
   auto second = digits_at(text, 17, 2);
   if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
+  if (*year < kFirstYear || *year > kLastYear) return std::nullopt;
   std::chrono::year_month_day date{std::chrono::year(*year), std::chrono::month(*month),
                                    std::chrono::day(*day)};
   // 60 is a leap second, which RFC 3339 allows.

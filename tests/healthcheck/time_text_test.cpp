@@ -33,6 +33,17 @@ TEST(ParseTimestamp, RejectsEverythingElse) {
   }
 }
 
+// A mirror controls its trace file: a time past what the clock can count (year 2262)
+// is refused instead of overflowing the conversion to nanoseconds.
+TEST(ParseTimestamp, RejectsTimesTheClockCannotHold) {
+  for (const char* text : {"177600600000", "999999999999.9", "7258118400", "9999-12-31T23:59:59Z",
+                           "2200-01-01T00:00:00Z", "0001-01-01T00:00:00Z"}) {
+    EXPECT_FALSE(parse_timestamp(text).has_value()) << text;
+  }
+  EXPECT_TRUE(parse_timestamp("7258118399").has_value());
+  EXPECT_TRUE(parse_timestamp("2199-12-31T23:59:59Z").has_value());
+}
+
 TEST(FormatDuration, UsesTheLargestUnitAndTheNextWhenNotZero) {
   EXPECT_EQ(format_duration(seconds(0)), "0s");
   EXPECT_EQ(format_duration(seconds(45)), "45s");
