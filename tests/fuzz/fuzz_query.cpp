@@ -1,79 +1,10 @@
-// libFuzzer target for the query path: any bytes in, and the responder must
-// neither crash nor write a response that an independent parser (ldns) rejects.
-// Not built by default:
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
-//     tools/fuzz_responder.cpp dns/responder.cpp dns/wire.cpp zones/zone.cpp \
-//     common/dname.cpp common/ip.cpp -lldns -o fuzz_responder
-#include <array>
+// libFuzzer target for the query path: any bytes in, and the responder must neither
+// crash nor write a response that an independent parser (ldns) rejects.
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
-#include <string>
-#include <vector>
 
-#include "common/dname.h"
-#include "dns/responder.h"
-
-// Without __bool_true_false_are_defined (stdbool.h), ldns/common.h may #define bool.
-#include <stdbool.h>
-
-#include <ldns/ldns.h>
-
-namespace {
-
-using namespace geosteer;
-
-class FixedAnswers : public dns::DynamicAnswers {
- public:
-  void answer(int, Family family, const dns::ClientSubnet&, dns::DynamicAnswer& out) const override {
-    out.addresses[0] = family == Family::V4 ? IpAddress::v4({198, 51, 100, 1})
-                                            : IpAddress::v6({0x20, 0x01, 0x0d, 0xb8});
-    out.count = 1;
-    out.ttl = 60;
-    out.scope_prefix = 24;
-  }
-  size_t explain(int, const dns::ClientSubnet&, std::span<char> out) const override {
-    static constexpr char kText[] = "\x0b" "fuzz client";
-    if (out.size() < sizeof kText - 1) return 0;
-    std::memcpy(out.data(), kText, sizeof kText - 1);
-    return sizeof kText - 1;
-  }
-};
-
-std::string name(const char* text) { return *dname::from_text(text); }
-
-zones::ZoneSet make_zones() {
-  zones::ZoneBuilder zone(name("example.org."));
-  std::string soa = name("ns1.example.org.") + name("hostmaster.example.org.") +
-                    std::string("\0\0\0\1\0\0\x0e\x10\0\0\x02\x58\0\x12\x75\0\0\0\x01\x2c", 20);
-  zone.add(name("example.org."), zones::rrtype::SOA, 3600, soa);
-  zone.add(name("example.org."), zones::rrtype::NS, 3600, name("ns1.example.org."));
-  zone.add(name("ns1.example.org."), zones::rrtype::A, 3600, std::string("\xc0\0\x02\x35", 4));
-  zone.add(name("alias.example.org."), zones::rrtype::CNAME, 300, name("mirror.example.org."));
-  zone.add_service(name("mirror.example.org."), 0);
-  zone.add(name("*.wild.example.org."), zones::rrtype::TXT, 300, std::string("\3abc"));
-  zone.add(name("sub.example.org."), zones::rrtype::NS, 3600, name("ns.sub.example.org."));
-  zone.add(name("ns.sub.example.org."), zones::rrtype::A, 3600, std::string("\xc0\0\x02\x36", 4));
-  std::vector<zones::Zone> zones;
-  zones.push_back(zone.finish());
-  return zones::ZoneBuilder::make_set(std::move(zones));
-}
-
-}  // namespace
+#include "tests/fuzz/fuzz_zone.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const zones::ZoneSet zones = make_zones();
-  static const FixedAnswers answers;
-  static const dns::Responder responder(zones, answers, {"fuzz.geosteer.test", 1232});
-  static std::array<uint8_t, 65535> out;
-  for (dns::Transport transport : {dns::Transport::Udp, dns::Transport::Tcp}) {
-    dns::RequestInfo info{transport, IpAddress::v4({203, 0, 113, 7})};
-    size_t length = responder.respond({data, size}, info, out);
-    if (length == 0) continue;
-    if (transport == dns::Transport::Udp && length > 1232) std::abort();
-    ldns_pkt* pkt = nullptr;
-    if (ldns_wire2pkt(&pkt, out.data(), length) != LDNS_STATUS_OK) std::abort();
-    ldns_pkt_free(pkt);
-  }
+  geosteer::fuzz::respond_and_check({data, size});
   return 0;
 }
