@@ -103,6 +103,14 @@ TEST_F(ResponderAllocationTest, AnyOverTcpDoesNotAllocate) {
   EXPECT_EQ(allocations_answering(query("mirror.example.org.", 255), Transport::Tcp), 0);
 }
 
+TEST_F(ResponderAllocationTest, TcpKeepaliveDoesNotAllocate) {
+  test::QuerySpec spec;
+  spec.qname = "mirror.example.org.";
+  spec.edns = test::EdnsSpec{};
+  spec.edns->options = {test::keepalive_option(), test::nsid_option()};
+  EXPECT_EQ(allocations_answering(test::make_query(spec), Transport::Tcp), 0);
+}
+
 TEST_F(ResponderAllocationTest, ExplanationDoesNotAllocate) {
   EXPECT_EQ(allocations_answering(query("_geosteer.mirror.example.org.", 16), Transport::Udp), 0);
 }
