@@ -241,19 +241,31 @@ struct Server::Impl {
   }
 
   // Binds UDP and TCP for one endpoint in one worker. A port 0 (tests) is fixed by the
-  // first UDP bind so that TCP and every other worker use the same port.
+  // first UDP bind so that TCP and every other worker use the same port; that port
+  // may be taken for TCP already (a client socket of the same number), then another
+  // is picked.
   void bind(Worker& worker, Endpoint& endpoint) {
-    try {
-      auto udp = std::make_unique<UdpListener>(worker.io, endpoint, handler);
-      endpoint.port = udp->port();
-      worker.udp.push_back(std::move(udp));
-      worker.tcp.push_back(std::make_unique<TcpListener>(worker.io, endpoint, *worker.tcp_thread));
-    } catch (const boost::system::system_error& e) {
-      throw std::system_error(e.code().value(), std::generic_category(),
-                              "cannot listen on " + describe(endpoint));
+    constexpr int kPortAttempts = 20;
+    bool pick_port = endpoint.port == 0;
+    for (int attempt = 1;; ++attempt) {
+      try {
+        auto udp = std::make_unique<UdpListener>(worker.io, endpoint, handler);
+        Endpoint fixed{endpoint.address, udp->port()};
+        auto tcp = std::make_unique<TcpListener>(worker.io, fixed, *worker.tcp_thread);
+        endpoint = fixed;
+        worker.udp.push_back(std::move(udp));
+        worker.tcp.push_back(std::move(tcp));
+        return;
+      } catch (const boost::system::system_error& e) {
+        if (pick_port && e.code() == boost::asio::error::address_in_use && attempt < kPortAttempts) {
+          continue;
+        }
+        throw std::system_error(e.code().value(), std::generic_category(),
+                                "cannot listen on " + describe(endpoint));
+      }
+      // A socket option the server needs and was refused throws std::system_error
+      // naming the option and the socket (common/socket_options.h).
     }
-    // A socket option the server needs and was refused throws std::system_error
-    // naming the option and the socket (common/socket_options.h).
   }
 };
 
