@@ -399,7 +399,8 @@ class OptPlan {
     }
     // RFC 7828 section 3.2.3: to a client that sent the option over TCP, the idle
     // timeout of this connection in units of 100 ms; never over UDP.
-    if (info.transport == Transport::Tcp && edns.tcp_keepalive && !edns.tcp_keepalive_with_timeout) {
+    bool keepalive = edns.tcp_keepalive && !edns.tcp_keepalive_with_timeout;
+    if (info.transport == Transport::Tcp && keepalive) {
       keepalive_data_[0] = static_cast<uint8_t>(info.tcp_keepalive >> 8);
       keepalive_data_[1] = static_cast<uint8_t>(info.tcp_keepalive & 0xFF);
       options_[count_++] = {wire::edns_option::TcpKeepalive, {keepalive_data_, 2}};

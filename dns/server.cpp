@@ -93,7 +93,8 @@ class UdpListener {
     if (v6) {
       so::set(fd, {IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY"}, name, so::Need::Required);
       // Without the destination address a reply may leave from another address.
-      so::set(fd, {IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO"}, name, so::Need::Required);
+      so::set(fd, {IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO"}, name,
+              so::Need::Required);
     } else {
       so::set(fd, {IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO"}, name, so::Need::Required);
     }
@@ -257,9 +258,8 @@ struct Server::Impl {
         worker.tcp.push_back(std::move(tcp));
         return;
       } catch (const boost::system::system_error& e) {
-        if (pick_port && e.code() == boost::asio::error::address_in_use && attempt < kPortAttempts) {
-          continue;
-        }
+        bool taken = e.code() == boost::asio::error::address_in_use;
+        if (pick_port && taken && attempt < kPortAttempts) continue;
         throw std::system_error(e.code().value(), std::generic_category(),
                                 "cannot listen on " + describe(endpoint));
       }

@@ -35,7 +35,8 @@ uint16_t keepalive_units(std::chrono::milliseconds idle_timeout) {
 // without blocking when the socket is ready.
 class TcpConnection : public std::enable_shared_from_this<TcpConnection>, public ConnectionSlot {
  public:
-  TcpConnection(tcp::socket socket, TcpThread& thread) : socket_(std::move(socket)), thread_(thread) {}
+  TcpConnection(tcp::socket socket, TcpThread& thread)
+      : socket_(std::move(socket)), thread_(thread) {}
 
   // Takes a slot (the caller has made room) and waits for the first message.
   void start() {
@@ -48,7 +49,8 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection>, public
     // Each response leaves in one write; no reason to wait for more.
     if (::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 &&
         log::enabled(log::Level::Debug)) {
-      log::debug("setsockopt(TCP_NODELAY) on a tcp connection failed: " + std::string(std::strerror(errno)));
+      log::debug("setsockopt(TCP_NODELAY) on a tcp connection failed: " +
+                 std::string(std::strerror(errno)));
     }
     thread_.slots.add(*this, Clock::now());
     thread_.reaper.schedule();

@@ -44,8 +44,8 @@ TEST_F(IdleClients, NewDnsTcpClientIsAnsweredWithinASecondAfter2000IdleConnectio
 TEST_F(IdleClients, HealthzAnswersWithinASecondAfter200IdleConnections) {
   if (!open_idle(server.metrics_port(), 200)) GTEST_SKIP() << "open files limit too low";
   auto start = Clock::now();
-  auto result = run_command("curl -s -o /dev/null --max-time 1 -w '%{http_code}' http://127.0.0.1:" +
-                            std::to_string(server.metrics_port()) + "/healthz");
+  std::string url = "http://127.0.0.1:" + std::to_string(server.metrics_port()) + "/healthz";
+  auto result = run_command("curl -s -o /dev/null --max-time 1 -w '%{http_code}' " + url);
   auto took = Clock::now() - start;
   EXPECT_EQ(result.output, "200");
   EXPECT_LT(took, std::chrono::seconds(1));
