@@ -30,6 +30,11 @@ class ResponderHandler : public QueryHandler {
     zone.add("@", 3600, "SOA ns1.example.org. hostmaster.example.org. 1 3600 600 1209600 300")
         .add("@", 3600, "NS ns1.example.org.")
         .add("www", 300, "A 192.0.2.1");
+    // About 8 KB of answer: a client that does not read soon fills every buffer
+    // the kernel has for it (the server's send buffer grows to 4 MB).
+    for (int i = 0; i < 40; ++i) {
+      zone.add("big", 300, "TXT \"" + std::to_string(i) + std::string(199, 'x') + "\"");
+    }
     return zone.finish();
   }
 
@@ -63,10 +68,12 @@ class RunningServer {
   std::thread thread_;
 };
 
-// A query for www.example.org. A with the given ID.
-inline Bytes www_query(uint16_t id, std::vector<EdnsOptionSpec> options = {}, bool edns = false) {
+// A query for www.example.org. A (or another name) with the given ID.
+inline Bytes www_query(uint16_t id, std::vector<EdnsOptionSpec> options = {}, bool edns = false,
+                       std::string qname = "www.example.org.", uint16_t qtype = 1) {
   QuerySpec spec;
-  spec.qname = "www.example.org.";
+  spec.qname = std::move(qname);
+  spec.qtype = qtype;
   spec.id = id;
   if (edns || !options.empty()) {
     spec.edns = EdnsSpec{};

@@ -20,9 +20,14 @@ namespace geosteer::dns::test {
 
 class TcpClient {
  public:
-  explicit TcpClient(uint16_t port, bool ipv6 = false) {
+  // A receive buffer size (before connecting) makes a client that reads slowly
+  // fill up quickly: the kernel then holds little on its behalf.
+  explicit TcpClient(uint16_t port, bool ipv6 = false, int receive_buffer = 0) {
     fd_ = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
     if (fd_ < 0) throw std::runtime_error("socket failed");
+    if (receive_buffer > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    }
     int result;
     if (ipv6) {
       sockaddr_in6 address{};
@@ -88,6 +93,14 @@ class TcpClient {
       if (n <= 0) return true;
     }
     return false;
+  }
+
+  // True when the server resets the connection within `limit`, read or not: a
+  // server closing with our queries unread in its buffer resets it.
+  bool reset_within(std::chrono::milliseconds limit) {
+    pollfd p{fd_, POLLRDHUP, 0};
+    if (::poll(&p, 1, static_cast<int>(limit.count())) <= 0) return false;
+    return (p.revents & (POLLERR | POLLHUP)) != 0;
   }
 
   int fd() const { return fd_; }

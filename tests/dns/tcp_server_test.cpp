@@ -123,6 +123,43 @@ TEST(TcpServer, AnsweredQueryRestartsTheIdleTimeout) {
   EXPECT_TRUE(client.closed_within(kGenerous));
 }
 
+// Queries for the 8 KB TXT answer, pipelined in one buffer.
+Bytes big_queries(uint16_t count) {
+  Bytes all;
+  for (uint16_t id = 0; id < count; ++id) {
+    Bytes query = test::www_query(id, {}, false, "big.example.org.", 16);
+    all.push_back(static_cast<uint8_t>(query.size() >> 8));
+    all.push_back(static_cast<uint8_t>(query.size()));
+    all.insert(all.end(), query.begin(), query.end());
+  }
+  return all;
+}
+
+TEST(TcpServer, ClientReadingSlowlyGetsEveryAnswerInOrder) {
+  test::RunningServer server(options_with(10s, 3s));
+  TcpClient client(server.port(), false, 4096);
+  constexpr uint16_t kQueries = 1000;  // 8 MB of answers: more than the kernel buffers
+  ASSERT_TRUE(client.send_bytes(big_queries(kQueries)));
+  std::this_thread::sleep_for(200ms);  // the server's writes block meanwhile
+  std::array<uint8_t, 16384> response{};
+  uint16_t in_order = 0;
+  for (uint16_t id = 0; id < kQueries; ++id) {
+    size_t size = client.read_message(response, kGenerous);
+    if (size == 0 || test::message_id({response.data(), size}) != id) break;
+    ++in_order;
+  }
+  EXPECT_EQ(in_order, kQueries);
+}
+
+TEST(TcpServer, ClientThatStopsReadingIsClosedAfterTheIoTimeout) {
+  test::RunningServer server(options_with(10s, 300ms));
+  TcpClient client(server.port(), false, 4096);
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.send_bytes(big_queries(1000)));
+  EXPECT_TRUE(client.reset_within(kGenerous));  // never reading
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 250ms);
+}
+
 TEST(TcpServer, KeepaliveOptionTellsTheIdleTimeout) {
   test::RunningServer server(options_with(2500ms, 1s));
   TcpClient client(server.port());
