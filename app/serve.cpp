@@ -67,6 +67,9 @@ void raise_open_files_limit(const zones::Config& config) {
   if (now.soft > before.soft) {
     log::info("open files limit raised from " + std::to_string(before.soft) + " to " +
               std::to_string(now.soft));
+  } else {
+    log::info("open files limit " + std::to_string(now.soft) + " (the hard limit is " +
+              std::to_string(now.hard) + ")");
   }
   unsigned threads = config.server.threads ? config.server.threads
                                            : std::max(1u, std::thread::hardware_concurrency());

@@ -2,6 +2,9 @@
 
 #include "metrics/http_server.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -10,6 +13,7 @@
 #include <optional>
 #include <system_error>
 #include "common/connection_slots.h"
+#include "common/socket_options.h"
 #include "common/log.h"
 
 namespace geosteer::metrics {
@@ -330,12 +334,16 @@ HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, HttpHand
   error_code ec;
   impl_->acceptor.open(endpoint.protocol(), ec);
   if (ec) fail(ec);
-  impl_->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec && endpoint.address().is_v6()) {
+  int fd = impl_->acceptor.native_handle();
+  std::string name = "http " + endpoint_text(impl_->options.address, impl_->options.port);
+  namespace so = socket_options;
+  // Throws std::system_error naming the option and the socket.
+  so::set(fd, {SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR"}, name, so::Need::Required);
+  if (endpoint.address().is_v6()) {
     // [::] must not also take the IPv4 port: 0.0.0.0 may be listed on its own.
-    impl_->acceptor.set_option(asio::ip::v6_only(true), ec);
+    so::set(fd, {IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY"}, name, so::Need::Required);
   }
-  if (!ec) impl_->acceptor.bind(endpoint, ec);
+  impl_->acceptor.bind(endpoint, ec);
   if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) fail(ec);
   impl_->port = impl_->acceptor.local_endpoint().port();
