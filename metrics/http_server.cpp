@@ -12,9 +12,10 @@
 #include <array>
 #include <optional>
 #include <system_error>
+
 #include "common/connection_slots.h"
-#include "common/socket_options.h"
 #include "common/log.h"
+#include "common/socket_options.h"
 
 namespace geosteer::metrics {
 
