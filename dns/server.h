@@ -42,7 +42,8 @@ struct ServerOptions {
 class Server {
  public:
   // Binds every endpoint for UDP and TCP; throws std::system_error naming the
-  // endpoint when one cannot be bound.
+  // endpoint when one cannot be bound, or the option and the socket when the kernel
+  // refuses a socket option the server needs.
   Server(ServerOptions options, QueryHandler& handler);
   ~Server();
 
