@@ -6,6 +6,7 @@
 #include "app/commands.h"
 #include "app/loader.h"
 #include "common/asio.h"
+#include "common/fd_limit.h"
 #include "common/log.h"
 #include "dns/server.h"
 #include "app/observability.h"
@@ -54,8 +55,36 @@ dns::ServerOptions server_options(const zones::Config& config) {
   for (const auto& listen : config.server.listen) options.listen.push_back({listen.address, listen.port});
   options.threads = config.server.threads;
   options.tcp_idle_timeout = config.server.tcp_idle_timeout;
+  options.tcp_io_timeout = config.server.tcp_io_timeout;
   options.tcp_max_connections = config.server.tcp_max_connections;
   return options;
+}
+
+// Each TCP connection takes a file descriptor: raise the soft limit towards the
+// hard one, and say so when even that leaves too few for the configured slots.
+void raise_open_files_limit(const zones::Config& config) {
+  FdLimit before = fd_limit();
+  FdLimit now = raise_fd_limit();
+  if (now.soft > before.soft) {
+    log::info("open files limit raised from " + std::to_string(before.soft) + " to " +
+              std::to_string(now.soft));
+  } else {
+    log::info("open files limit " + std::to_string(now.soft) + " (the hard limit is " +
+              std::to_string(now.hard) + ")");
+  }
+  unsigned threads = config.server.threads ? config.server.threads
+                                           : std::max(1u, std::thread::hardware_concurrency());
+  // TCP slots, plus the UDP and TCP sockets of each thread and listen address, the
+  // monitoring port, probes and files: a margin.
+  uint64_t needed = uint64_t{threads} * config.server.tcp_max_connections +
+                    uint64_t{threads} * 2 * config.server.listen.size() + 256;
+  if (now.soft < needed) {
+    log::warning("open files limit " + std::to_string(now.soft) + " is below the " +
+                 std::to_string(needed) + " that " + std::to_string(threads) + " threads of " +
+                 std::to_string(config.server.tcp_max_connections) +
+                 " TCP connections need; when it is reached the most idle connection is closed "
+                 "for each new one");
+  }
 }
 
 std::string listen_list(const zones::Config& config) {
@@ -176,6 +205,7 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
   Control control(control_io, cl.config_path, std::move(loaded), store, query_metrics);
   SnapshotHandler handler(store, query_metrics);
   std::unique_ptr<dns::Server> server;
+  raise_open_files_limit(loaded->config);
   try {
     server = std::make_unique<dns::Server>(std::move(options), handler);
     control.start();

@@ -30,11 +30,18 @@ constexpr std::string_view kRfc8482Hinfo{"\x07RFC8482\x00", 9};
 
 // The first query checks, in the order they decide the response code; NoError
 // means the query goes on to be answered from data.
-uint16_t check_query(wire::ParseStatus status, const wire::Query& query) {
+uint16_t check_query(wire::ParseStatus status, const wire::Query& query, const RequestInfo& info) {
   if (status == wire::ParseStatus::Malformed) return wire::rcode::FormErr;
   if (query.header.opcode() != wire::opcode::Query) return wire::rcode::NotImp;
   // RFC 6891 section 6.1.3: a version we do not implement gets BADVERS.
   if (query.edns.present && query.edns.version > 0) return wire::rcode::BadVers;
+  // RFC 7828 section 3.2.1: a client sends edns-tcp-keepalive with OPTION-LENGTH 0.
+  // Over TCP one with a TIMEOUT is a malformed option, FORMERR (RFC 6891 section 7,
+  // as Unbound answers it); over UDP a server MUST ignore the option whatever it
+  // holds (RFC 7828 section 3.2.2).
+  if (info.transport == Transport::Tcp && query.edns.tcp_keepalive_with_timeout) {
+    return wire::rcode::FormErr;
+  }
   uint16_t qtype = query.question.qtype;
   // Meta types only have a meaning in the additional section (RFC 6895 section 3.1).
   if (qtype == rrtype::OPT || qtype == wire::qtype::Tsig || qtype == wire::qtype::Tkey) {
@@ -375,7 +382,8 @@ class Resolution {
 // kept: a response to an EDNS query always carries OPT (RFC 6891 section 7).
 class OptPlan {
  public:
-  OptPlan(const wire::Edns& edns, bool badvers, std::string_view identity, size_t room)
+  OptPlan(const wire::Edns& edns, bool badvers, const RequestInfo& info, std::string_view identity,
+          size_t room)
       : edns_(edns) {
     if (!edns.present || badvers) return;  // BADVERS answers with a bare OPT
     if (edns.nsid_requested) {
@@ -388,6 +396,14 @@ class OptPlan {
     if (edns.client_subnet.present) {
       ecs_ = &options_[count_++];
       *ecs_ = {wire::edns_option::ClientSubnet, {ecs_data_, encode_ecs(0)}};
+    }
+    // RFC 7828 section 3.2.3: to a client that sent the option over TCP, the idle
+    // timeout of this connection in units of 100 ms; never over UDP.
+    bool keepalive = edns.tcp_keepalive && !edns.tcp_keepalive_with_timeout;
+    if (info.transport == Transport::Tcp && keepalive) {
+      keepalive_data_[0] = static_cast<uint8_t>(info.tcp_keepalive >> 8);
+      keepalive_data_[1] = static_cast<uint8_t>(info.tcp_keepalive & 0xFF);
+      options_[count_++] = {wire::edns_option::TcpKeepalive, {keepalive_data_, 2}};
     }
   }
   OptPlan(const OptPlan&) = delete;  // the options point into this object
@@ -415,10 +431,11 @@ class OptPlan {
   }
 
   const wire::Edns& edns_;
-  wire::EdnsOption options_[2];
+  wire::EdnsOption options_[3];
   size_t count_ = 0;
   wire::EdnsOption* ecs_ = nullptr;
   uint8_t ecs_data_[4 + 16] = {};
+  uint8_t keepalive_data_[2] = {};
 };
 
 uint16_t response_flags(const wire::Header& query, uint16_t rcode, bool authoritative,
@@ -464,8 +481,8 @@ size_t Responder::respond(std::span<const uint8_t> query_message, const RequestI
     const wire::Question& q = query.question;
     writer.add_question(q.received_name(), q.qtype, q.qclass);  // always fits in 512
   }
-  uint16_t rcode = check_query(status, query);
-  OptPlan opt(edns, rcode == wire::rcode::BadVers, options_.identity, limit - writer.size());
+  uint16_t rcode = check_query(status, query, info);
+  OptPlan opt(edns, rcode == wire::rcode::BadVers, info, options_.identity, limit - writer.size());
   writer.reserve(opt.size());
 
   bool authoritative = false, truncated = false;

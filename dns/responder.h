@@ -18,6 +18,9 @@ enum class Transport : uint8_t { Udp, Tcp };
 struct RequestInfo {
   Transport transport = Transport::Udp;
   IpAddress source;  // the resolver (or stub) that sent the query
+  // TCP: the connection's idle timeout in units of 100 ms, the TIMEOUT of an
+  // edns-tcp-keepalive option (RFC 7828); unused over UDP.
+  uint16_t tcp_keepalive = 0;
 };
 
 // The client a dynamic answer is tailored to, as the wire told us.

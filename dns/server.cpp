@@ -11,16 +11,16 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/socket_options.h"
+#include "dns/tcp.h"
 
 namespace geosteer::dns {
 namespace asio = boost::asio;
-using asio::ip::tcp;
 using asio::ip::udp;
 
 namespace {
 
-constexpr size_t kMaxMessage = 65535;
-constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+namespace so = socket_options;
 
 IpAddress from_sockaddr(const sockaddr_storage& ss) {
   if (ss.ss_family == AF_INET) {
@@ -84,15 +84,21 @@ class UdpListener {
   UdpListener(asio::io_context& io, const Endpoint& endpoint, QueryHandler& handler)
       : socket_(io), handler_(handler) {
     udp::endpoint ep(to_asio(endpoint.address), endpoint.port);
+    std::string name = "udp " + describe(endpoint);
     socket_.open(ep.protocol());
-    int one = 1;
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    if (ep.protocol() == udp::v6()) {
-      socket_.set_option(asio::ip::v6_only(true));
-      setsockopt(socket_.native_handle(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+    int fd = socket_.native_handle();
+    bool v6 = ep.protocol() == udp::v6();
+    // Every query thread binds the same address; the kernel spreads queries.
+    so::set(fd, {SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT"}, name, so::Need::Required);
+    if (v6) {
+      so::set(fd, {IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY"}, name, so::Need::Required);
+      // Without the destination address a reply may leave from another address.
+      so::set(fd, {IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO"}, name,
+              so::Need::Required);
     } else {
-      setsockopt(socket_.native_handle(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+      so::set(fd, {IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO"}, name, so::Need::Required);
     }
+    so::ignore_path_mtu(fd, v6, name);
     socket_.bind(ep);
     socket_.non_blocking(true);
   }
@@ -198,152 +204,19 @@ class UdpListener {
   std::array<mmsghdr, kUdpBatch> replies_{};
 };
 
-// One TCP connection (RFC 7766): length-prefixed messages, several per connection,
-// answered in order; closed after an idle timeout or when the client closes.
-class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
- public:
-  TcpConnection(tcp::socket socket, QueryHandler& handler, std::chrono::milliseconds idle_timeout,
-                unsigned& open_count)
-      : socket_(std::move(socket)),
-        timer_(socket_.get_executor()),
-        handler_(handler),
-        idle_timeout_(idle_timeout),
-        open_count_(open_count) {
-    ++open_count_;
-    boost::system::error_code ec;
-    auto remote = socket_.remote_endpoint(ec);
-    if (!ec) peer_ = from_asio(remote.address());
-    socket_.set_option(tcp::no_delay(true), ec);
-  }
-  ~TcpConnection() { --open_count_; }
-
-  void start() { read_length(); }
-
- private:
-  void arm_idle_timer() {
-    timer_.expires_after(idle_timeout_);
-    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec) self->close();
-    });
-  }
-
-  void close() {
-    boost::system::error_code ignored;
-    timer_.cancel();
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
-  }
-
-  void read_length() {
-    // The timer covers the whole wait for the next message, partial reads included,
-    // so a client trickling bytes cannot hold the connection forever.
-    arm_idle_timer();
-    asio::async_read(socket_, asio::buffer(length_),
-                     [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                       if (ec) return self->close();
-                       size_t length = (self->length_[0] << 8) | self->length_[1];
-                       if (length == 0) return self->close();
-                       self->read_message(length);
-                     });
-  }
-
-  void read_message(size_t length) {
-    asio::async_read(socket_, asio::buffer(in_.data(), length),
-                     [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
-                       if (ec) return self->close();
-                       self->answer(n);
-                     });
-  }
-
-  void answer(size_t length) {
-    RequestInfo info{Transport::Tcp, peer_};
-    size_t n = handler_.handle({in_.data(), length}, info, {out_.data() + 2, kMaxMessage});
-    if (n == 0) return read_length();  // nothing to say (a response was sent to us)
-    out_[0] = static_cast<uint8_t>(n >> 8);
-    out_[1] = static_cast<uint8_t>(n & 0xFF);
-    asio::async_write(socket_, asio::buffer(out_.data(), n + 2),
-                      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                        if (ec) return self->close();
-                        self->read_length();
-                      });
-  }
-
-  tcp::socket socket_;
-  asio::steady_timer timer_;
-  QueryHandler& handler_;
-  std::chrono::milliseconds idle_timeout_;
-  unsigned& open_count_;  // the worker's, which outlives every connection
-  IpAddress peer_;
-  std::array<uint8_t, 2> length_{};
-  std::array<uint8_t, kMaxMessage> in_{};
-  std::array<uint8_t, kMaxMessage + 2> out_{};
-};
-
-class TcpListener {
- public:
-  TcpListener(asio::io_context& io, const Endpoint& endpoint, QueryHandler& handler,
-              const ServerOptions& options, unsigned& open_connections)
-      : acceptor_(io), retry_(io), handler_(handler), options_(options), open_(open_connections) {
-    tcp::endpoint ep(to_asio(endpoint.address), endpoint.port);
-    acceptor_.open(ep.protocol());
-    acceptor_.set_option(tcp::acceptor::reuse_address(true));
-    int one = 1;
-    setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    if (ep.protocol() == tcp::v6()) acceptor_.set_option(asio::ip::v6_only(true));
-    acceptor_.bind(ep);
-    acceptor_.listen(asio::socket_base::max_listen_connections);
-  }
-
-  uint16_t port() const { return acceptor_.local_endpoint().port(); }
-  void start() { accept(); }
-  void close() {
-    boost::system::error_code ignored;
-    acceptor_.close(ignored);
-  }
-
- private:
-  void accept() {
-    acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        admit(std::move(socket));
-        accept();
-        return;
-      }
-      // Out of file descriptors, mostly: accepting again at once would fail again
-      // at once and spin this thread, starving its UDP sockets.
-      log::warning(std::string("tcp accept failed: ") + ec.message());
-      retry_.expires_after(kAcceptRetryDelay);
-      retry_.async_wait([this](const boost::system::error_code& wait_ec) {
-        if (!wait_ec) accept();
-      });
-    });
-  }
-
-  void admit(tcp::socket socket) {
-    if (open_ >= options_.tcp_max_connections) {
-      // Over the limit: refuse this one rather than let idle clients starve new ones.
-      log::debug("tcp connection limit reached, closing new connection");
-      return;
-    }
-    std::make_shared<TcpConnection>(std::move(socket), handler_, options_.tcp_idle_timeout, open_)
-        ->start();
-  }
-
-  tcp::acceptor acceptor_;
-  asio::steady_timer retry_;
-  QueryHandler& handler_;
-  const ServerOptions& options_;
-  unsigned& open_;
-};
-
 // A query thread: its own io_context and its own SO_REUSEPORT sockets, so threads
 // share nothing and the kernel spreads queries across them.
 struct Worker {
-  // TCP connections open on this thread, across its listeners. Declared before the
-  // io_context: connections still pending in it at shutdown count down on destruction.
-  unsigned tcp_connections = 0;
+  explicit Worker(const ServerOptions& options, QueryHandler& handler)
+      : tcp_slots({options.tcp_max_connections, options.tcp_idle_timeout, options.tcp_io_timeout}),
+        tcp_thread(std::make_unique<TcpThread>(io, tcp_slots, handler, options)) {}
+
+  // Members are destroyed in reverse order. The slots come before the io_context:
+  // TCP connections still pending in it at shutdown leave their slot when the
+  // io_context destroys them. Everything owning a timer or a socket comes after it.
+  ConnectionSlots tcp_slots;
   asio::io_context io{1};
+  std::unique_ptr<TcpThread> tcp_thread;
   std::vector<std::unique_ptr<UdpListener>> udp;
   std::vector<std::unique_ptr<TcpListener>> tcp;
 };
@@ -362,24 +235,36 @@ struct Server::Impl {
     unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
     bound = options.listen;
     for (unsigned t = 0; t < threads; ++t) {
-      auto worker = std::make_unique<Worker>();
+      auto worker = std::make_unique<Worker>(options, handler);
       for (auto& endpoint : bound) bind(*worker, endpoint);
       workers.push_back(std::move(worker));
     }
   }
 
   // Binds UDP and TCP for one endpoint in one worker. A port 0 (tests) is fixed by the
-  // first UDP bind so that TCP and every other worker use the same port.
+  // first UDP bind so that TCP and every other worker use the same port; that port
+  // may be taken for TCP already (a client socket of the same number), then another
+  // is picked.
   void bind(Worker& worker, Endpoint& endpoint) {
-    try {
-      auto udp = std::make_unique<UdpListener>(worker.io, endpoint, handler);
-      endpoint.port = udp->port();
-      worker.udp.push_back(std::move(udp));
-      worker.tcp.push_back(
-          std::make_unique<TcpListener>(worker.io, endpoint, handler, options, worker.tcp_connections));
-    } catch (const boost::system::system_error& e) {
-      throw std::system_error(e.code().value(), std::generic_category(),
-                              "cannot listen on " + describe(endpoint));
+    constexpr int kPortAttempts = 20;
+    bool pick_port = endpoint.port == 0;
+    for (int attempt = 1;; ++attempt) {
+      try {
+        auto udp = std::make_unique<UdpListener>(worker.io, endpoint, handler);
+        Endpoint fixed{endpoint.address, udp->port()};
+        auto tcp = std::make_unique<TcpListener>(worker.io, fixed, *worker.tcp_thread);
+        endpoint = fixed;
+        worker.udp.push_back(std::move(udp));
+        worker.tcp.push_back(std::move(tcp));
+        return;
+      } catch (const boost::system::system_error& e) {
+        bool taken = e.code() == boost::asio::error::address_in_use;
+        if (pick_port && taken && attempt < kPortAttempts) continue;
+        throw std::system_error(e.code().value(), std::generic_category(),
+                                "cannot listen on " + describe(endpoint));
+      }
+      // A socket option the server needs and was refused throws std::system_error
+      // naming the option and the socket (common/socket_options.h).
     }
   }
 };
@@ -406,6 +291,7 @@ void Server::stop() {
     asio::post(worker->io, [&w = *worker] {
       for (auto& u : w.udp) u->close();
       for (auto& t : w.tcp) t->close();
+      w.tcp_thread->close_all();
       w.io.stop();
     });
   }

@@ -29,14 +29,21 @@ struct Endpoint {
 struct ServerOptions {
   std::vector<Endpoint> listen;
   unsigned threads = 0;  // 0: one per core
+  // RFC 7766 section 6.2.3: a connection waiting for its next query is closed after
+  // the idle timeout; one whose query is partly read or response partly written,
+  // after the I/O timeout from that message's start.
   std::chrono::milliseconds tcp_idle_timeout{10000};
-  unsigned tcp_max_connections = 512;  // per thread
+  std::chrono::milliseconds tcp_io_timeout{3000};
+  // Per thread. When all are taken, the connection idle the longest is closed to
+  // make room for a new one.
+  unsigned tcp_max_connections = 512;
 };
 
 class Server {
  public:
   // Binds every endpoint for UDP and TCP; throws std::system_error naming the
-  // endpoint when one cannot be bound.
+  // endpoint when one cannot be bound, or the option and the socket when the kernel
+  // refuses a socket option the server needs.
   Server(ServerOptions options, QueryHandler& handler);
   ~Server();
 

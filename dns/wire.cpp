@@ -157,6 +157,10 @@ bool parse_edns_options(std::span<const uint8_t> rdata, Query& query) {
     std::span<const uint8_t> data = rdata.subspan(start, length);
     if (code == edns_option::Nsid) {
       edns.nsid_requested = true;  // RFC 5001 section 2.1: the payload is ignored
+    } else if (code == edns_option::TcpKeepalive) {
+      // Judged by the responder: what is wrong over TCP is ignored over UDP.
+      edns.tcp_keepalive = true;
+      edns.tcp_keepalive_with_timeout = edns.tcp_keepalive_with_timeout || length != 0;
     } else if (code == edns_option::ClientSubnet) {
       // Two ECS options would leave the client ambiguous; treat it like a bad one.
       if (edns.client_subnet.present || !parse_client_subnet(data, edns.client_subnet)) {

@@ -30,7 +30,7 @@ namespace qtype {
 constexpr uint16_t Tkey = 249, Tsig = 250, Ixfr = 251, Axfr = 252, Mailb = 253, Maila = 254;
 }
 namespace edns_option {
-constexpr uint16_t Nsid = 3, ClientSubnet = 8;
+constexpr uint16_t Nsid = 3, ClientSubnet = 8, TcpKeepalive = 11;
 }
 namespace ecs_family {
 constexpr uint16_t Ipv4 = 1, Ipv6 = 2;
@@ -81,6 +81,10 @@ struct Edns {
   uint8_t version = 0;
   bool dnssec_ok = false;
   bool nsid_requested = false;
+  // RFC 7828: the query carried an edns-tcp-keepalive option; with a TIMEOUT (an
+  // OPTION-LENGTH other than 0) when it came with a value clients must not send.
+  bool tcp_keepalive = false;
+  bool tcp_keepalive_with_timeout = false;
   ClientSubnetOption client_subnet;
 };
 

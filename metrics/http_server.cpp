@@ -2,6 +2,9 @@
 
 #include "metrics/http_server.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -9,9 +12,10 @@
 #include <array>
 #include <optional>
 #include <system_error>
-#include <unordered_set>
 
+#include "common/connection_slots.h"
 #include "common/log.h"
+#include "common/socket_options.h"
 
 namespace geosteer::metrics {
 
@@ -55,11 +59,11 @@ class Session;
 // The listening side; shared by the HttpServer and each session, so that a session
 // that ends after the HttpServer still finds it.
 struct ServerCore : std::enable_shared_from_this<ServerCore> {
-  ServerCore(asio::io_context& io, HttpServerOptions options, HttpHandler handler)
-      : options(std::move(options)), handler(std::move(handler)), acceptor(io), retry_timer(io) {}
+  ServerCore(asio::io_context& io, HttpServerOptions options, HttpHandler handler);
 
   void accept();
   void on_accept(const error_code& ec, tcp::socket socket);
+  bool close_most_idle(std::string_view why);
   void close_all();
 
   HttpServerOptions options;
@@ -68,36 +72,59 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   asio::steady_timer retry_timer;
   uint16_t port = 0;
   bool stopped = false;
-  // Open sessions, for the connection limit and for stop(). Only touched on the
-  // io_context's thread; each session removes itself when it is destroyed.
-  std::unordered_set<Session*> sessions;
+  // Open sessions, for the connection limit, the idle timeout and stop(). Only
+  // touched on the io_context's thread; each session leaves when it is destroyed.
+  ConnectionSlots slots;
+  SlotReaper reaper;
 };
 
 // One connection: reads requests one at a time, each under the request deadline,
 // and answers each before reading the next.
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public std::enable_shared_from_this<Session>, public ConnectionSlot {
  public:
   Session(tcp::socket socket, std::shared_ptr<ServerCore> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {
-    server_->sessions.insert(this);
-  }
-  ~Session() { server_->sessions.erase(this); }
+      : stream_(std::move(socket)), server_(std::move(server)) {}
+  // Here, not in ~ConnectionSlot: by then server_, which owns the slots, may be gone.
+  ~Session() { server_->slots.remove(*this); }
 
-  void start() { read_request(); }
+  // Takes a slot (the caller has made room) and waits for the first request.
+  void start() {
+    server_->slots.add(*this, ConnectionSlots::Clock::now());
+    server_->reaper.schedule();
+    wait_for_request();
+  }
 
   void close() {
+    server_->slots.remove(*this);
     error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
   }
 
  private:
+  // Idle until the client sends something: under the idle timeout only, so that a
+  // silent client soon gives its slot back.
+  void wait_for_request() {
+    server_->slots.set_idle(*this, ConnectionSlots::Clock::now());
+    // A pipelined request may already wait in the buffer, read with the last one.
+    if (buffer_.size() > 0) return read_request();
+    stream_.socket().async_wait(tcp::socket::wait_read,
+                                [self = shared_from_this()](const error_code& ec) {
+                                  self->guarded([&] {
+                                    if (ec || self->server_->stopped) return self->close();
+                                    self->read_request();
+                                  });
+                                });
+  }
+
   void read_request() {
+    server_->slots.set_busy(*this, ConnectionSlots::Clock::now());
+    server_->reaper.schedule();
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(kMaxBodyBytes);
-    // One deadline for the whole request, idle wait included: a client trickling
-    // bytes (slowloris) gets no more time than a silent one.
+    // One deadline for the whole request from its first byte: a client trickling
+    // bytes (slowloris) gets no more time than a slow one.
     stream_.expires_after(server_->options.request_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](const error_code& ec, size_t) {
@@ -177,7 +204,7 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.reset();
     if (ec || server_->stopped) return close();
     if (!keep_alive) return close_after_response();
-    read_request();
+    wait_for_request();
   }
 
   // Closing a socket with unread input makes the kernel reset the connection at once
@@ -222,6 +249,18 @@ class Session : public std::enable_shared_from_this<Session> {
   std::array<char, 4096> discard_;
 };
 
+ServerCore::ServerCore(asio::io_context& io, HttpServerOptions options_, HttpHandler handler_)
+    : options(std::move(options_)),
+      handler(std::move(handler_)),
+      acceptor(io),
+      retry_timer(io),
+      // The request deadline is the stream's own; the slot's is a backstop behind it
+      // and the lingering close.
+      slots({options.max_connections, options.idle_timeout, options.request_timeout + kLingerTime}),
+      reaper(io.get_executor(), slots, [](ConnectionSlot& slot) {
+        static_cast<Session&>(slot).close();
+      }) {}
+
 void ServerCore::accept() {
   acceptor.async_accept([self = shared_from_this()](const error_code& ec, tcp::socket socket) {
     try {
@@ -236,6 +275,11 @@ void ServerCore::accept() {
 void ServerCore::on_accept(const error_code& ec, tcp::socket socket) {
   if (stopped || ec == asio::error::operation_aborted) return;
   if (ec) {
+    // Out of file descriptors: an idle connection gives its descriptor to the
+    // newcomer waiting in the backlog.
+    if (ec == asio::error::no_descriptors && close_most_idle("out of file descriptors")) {
+      return accept();
+    }
     log::warning("metrics: accept failed: " + ec.message());
     retry_timer.expires_after(kAcceptRetryDelay);
     retry_timer.async_wait([self = shared_from_this()](const error_code& wait_ec) {
@@ -249,12 +293,18 @@ void ServerCore::on_accept(const error_code& ec, tcp::socket socket) {
     return;
   }
   accept();  // first, so that a throwing session start cannot stop the accept loop
-  if (sessions.size() >= options.max_connections) {
-    error_code ignored;
-    socket.close(ignored);  // at once: an excess connection costs us no buffer and no timer
-    return;
-  }
+  // Refusing the newcomer would let idle clients lock out the next /healthz.
+  if (slots.full()) close_most_idle("connection limit reached");
   std::make_shared<Session>(std::move(socket), shared_from_this())->start();
+}
+
+// Closing aborts the session's pending operation; the session then ends itself.
+bool ServerCore::close_most_idle(std::string_view why) {
+  ConnectionSlot* victim = slots.most_idle();
+  if (victim == nullptr) return false;
+  log::debug(std::string("metrics: closing the most idle HTTP connection: ") + std::string(why));
+  static_cast<Session*>(victim)->close();
+  return true;
 }
 
 void ServerCore::close_all() {
@@ -263,9 +313,9 @@ void ServerCore::close_all() {
   error_code ignored;
   acceptor.close(ignored);
   retry_timer.cancel();
-  // Closing aborts each session's pending operation; the session then ends itself.
-  std::vector<Session*> open(sessions.begin(), sessions.end());
-  for (Session* session : open) session->close();
+  reaper.cancel();
+  while (close_most_idle("server stopping")) {
+  }
 }
 
 }  // namespace
@@ -285,12 +335,16 @@ HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, HttpHand
   error_code ec;
   impl_->acceptor.open(endpoint.protocol(), ec);
   if (ec) fail(ec);
-  impl_->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec && endpoint.address().is_v6()) {
+  int fd = impl_->acceptor.native_handle();
+  std::string name = "http " + endpoint_text(impl_->options.address, impl_->options.port);
+  namespace so = socket_options;
+  // Throws std::system_error naming the option and the socket.
+  so::set(fd, {SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR"}, name, so::Need::Required);
+  if (endpoint.address().is_v6()) {
     // [::] must not also take the IPv4 port: 0.0.0.0 may be listed on its own.
-    impl_->acceptor.set_option(asio::ip::v6_only(true), ec);
+    so::set(fd, {IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY"}, name, so::Need::Required);
   }
-  if (!ec) impl_->acceptor.bind(endpoint, ec);
+  impl_->acceptor.bind(endpoint, ec);
   if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) fail(ec);
   impl_->port = impl_->acceptor.local_endpoint().port();

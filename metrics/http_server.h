@@ -1,7 +1,10 @@
 // A small HTTP/1.1 server (Boost.Beast) for /metrics, the status page and
 // /healthz, on the control io_context. It serves GET and HEAD only, bounds request
 // size, time and connection count, and survives malformed requests and slow
-// clients: none of them can stop it serving the next scrape.
+// clients: none of them can stop it serving the next scrape. Idle clients cannot
+// hold its connection slots: when all are taken, the connection idle the longest
+// is closed for the newcomer (common/connection_slots.h), so that a load balancer's
+// /healthz always gets in.
 #pragma once
 
 #include <chrono>
@@ -28,8 +31,11 @@ using HttpHandler = std::function<HttpResponse(std::string_view path)>;
 struct HttpServerOptions {
   IpAddress address = *IpAddress::parse("127.0.0.1");
   uint16_t port = 9153;  // 0: any free port (tests)
-  std::chrono::milliseconds request_timeout{10000};  // to receive a whole request
-  unsigned max_connections = 64;
+  // From a request's first byte until its response is written.
+  std::chrono::milliseconds request_timeout{10000};
+  // Waiting for a request: after the connection is accepted, and between requests.
+  std::chrono::milliseconds idle_timeout{5000};
+  unsigned max_connections = 64;  // past that, the most idle connection makes room
 };
 
 class HttpServer {

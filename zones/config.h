@@ -61,8 +61,10 @@ struct ListenAddress {
 struct ServerConfig {
   std::vector<ListenAddress> listen;
   std::string identity;  // id.server / hostname.bind / NSID; defaults to the host name
+  // RFC 7766 section 6.2.3: between messages, and for one message in progress.
   std::chrono::milliseconds tcp_idle_timeout{10000};
-  unsigned tcp_max_connections = 512;
+  std::chrono::milliseconds tcp_io_timeout{3000};
+  unsigned tcp_max_connections = 512;  // per query thread; the most idle makes room
   uint16_t max_udp_payload = 1232;  // our own EDNS buffer size (DNS flag day 2020)
   unsigned threads = 0;              // 0: one per core
 };

@@ -56,8 +56,8 @@ Config ConfigParser::parse(const YAML::Node& root) {
 
 void ConfigParser::parse_server(const YAML::Node& node, ServerConfig& server) {
   auto f = fields(node, "server",
-                  {"listen", "identity", "tcp_idle_timeout", "tcp_max_connections",
-                   "max_udp_payload", "threads"});
+                  {"listen", "identity", "tcp_idle_timeout", "tcp_io_timeout",
+                   "tcp_max_connections", "max_udp_payload", "threads"});
   if (!f) return;
   if (const Entry* e = f->find("listen")) parse_listen(e->value, server.listen);
   if (const Entry* e = f->find("identity")) {
@@ -65,6 +65,9 @@ void ConfigParser::parse_server(const YAML::Node& node, ServerConfig& server) {
   }
   if (const Entry* e = f->find("tcp_idle_timeout")) {
     if (auto d = duration(e->value, "'tcp_idle_timeout'")) server.tcp_idle_timeout = *d;
+  }
+  if (const Entry* e = f->find("tcp_io_timeout")) {
+    if (auto d = duration(e->value, "'tcp_io_timeout'")) server.tcp_io_timeout = *d;
   }
   set_integer(*f, "tcp_max_connections", 1, 1000000, server.tcp_max_connections);
   set_integer(*f, "max_udp_payload", 512, 4096, server.max_udp_payload);

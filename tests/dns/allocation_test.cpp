@@ -9,6 +9,8 @@
 #include "dns/responder.h"
 #include "dns/wire.h"
 #include "tests/dns/dns_test_support.h"
+#include "tests/dns/server_fixture.h"
+#include "tests/dns/tcp_client.h"
 #include "tests/dns/text_zone.h"
 #include "tests/support/allocation_counter.h"
 
@@ -103,6 +105,14 @@ TEST_F(ResponderAllocationTest, AnyOverTcpDoesNotAllocate) {
   EXPECT_EQ(allocations_answering(query("mirror.example.org.", 255), Transport::Tcp), 0);
 }
 
+TEST_F(ResponderAllocationTest, TcpKeepaliveDoesNotAllocate) {
+  test::QuerySpec spec;
+  spec.qname = "mirror.example.org.";
+  spec.edns = test::EdnsSpec{};
+  spec.edns->options = {test::keepalive_option(), test::nsid_option()};
+  EXPECT_EQ(allocations_answering(test::make_query(spec), Transport::Tcp), 0);
+}
+
 TEST_F(ResponderAllocationTest, ExplanationDoesNotAllocate) {
   EXPECT_EQ(allocations_answering(query("_geosteer.mirror.example.org.", 16), Transport::Udp), 0);
 }
@@ -111,6 +121,39 @@ TEST_F(ResponderAllocationTest, FormErrDoesNotAllocate) {
   test::Bytes malformed = query("www.example.org.", 1);
   malformed.push_back(0);
   EXPECT_EQ(allocations_answering(malformed, Transport::Udp), 0);
+}
+
+// The TCP path around the responder: the thread's buffers, the pooled chunk of a
+// split message and the connection's timers, once warm, allocate nothing either.
+class TcpServerAllocationTest : public ::testing::Test {
+ protected:
+  // One query whole, then one split in two segments (its start waits in a chunk).
+  // Built before counting: the client side must not allocate either.
+  bool ask_twice(test::TcpClient& client) {
+    if (!client.send_message(query)) return false;
+    if (client.read_message(response, std::chrono::seconds(2)) == 0) return false;
+    uint8_t head[5] = {static_cast<uint8_t>(query.size() >> 8), static_cast<uint8_t>(query.size()),
+                       query[0], query[1], query[2]};
+    if (!client.send_bytes(head)) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a read of its own
+    if (!client.send_bytes(std::span<const uint8_t>(query).subspan(3))) return false;
+    return client.read_message(response, std::chrono::seconds(2)) > 0;
+  }
+
+  test::Bytes query = test::www_query(1, {test::keepalive_option()});
+  std::array<uint8_t, 4096> response{};
+};
+
+TEST_F(TcpServerAllocationTest, QueriesOnAnOpenConnectionDoNotAllocate) {
+  test::RunningServer server(test::loopback_options());
+  test::TcpClient client(server.port());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(ask_twice(client));  // warm up
+  testing::AllocationCounter counter;
+  bool all_answered = true;
+  for (int i = 0; i < 20; ++i) all_answered = ask_twice(client) && all_answered;
+  long allocations = counter.stop();
+  EXPECT_TRUE(all_answered);
+  EXPECT_EQ(allocations, 0);
 }
 
 }  // namespace

@@ -67,6 +67,8 @@ inline EdnsOptionSpec ecs_option(uint16_t family, uint8_t source, uint8_t scope,
 }
 
 inline EdnsOptionSpec nsid_option() { return {3, {}}; }
+// RFC 7828 edns-tcp-keepalive as a client sends it: no TIMEOUT.
+inline EdnsOptionSpec keepalive_option(Bytes timeout = {}) { return {11, std::move(timeout)}; }
 
 inline void append_opt(Bytes& out, const EdnsSpec& edns) {
   out.push_back(0);  // root owner

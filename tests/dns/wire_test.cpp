@@ -83,6 +83,26 @@ TEST(WireParse, ReadsEdnsPayloadVersionDoAndNsid) {
   EXPECT_FALSE(query.edns.client_subnet.present);
 }
 
+TEST(WireParse, NotesAKeepaliveOptionWithoutTimeout) {
+  test::QuerySpec spec;
+  spec.edns = test::EdnsSpec{1232, 0, false, {test::keepalive_option()}};
+  Query query;
+  ASSERT_EQ(parse(test::make_query(spec), query), ParseStatus::Ok);
+  EXPECT_TRUE(query.edns.tcp_keepalive);
+  EXPECT_FALSE(query.edns.tcp_keepalive_with_timeout);
+}
+
+TEST(WireParse, KeepaliveOptionWithATimeoutIsNotedNotRejected) {
+  // Whether it is an error depends on the transport: the responder decides.
+  test::QuerySpec spec;
+  spec.edns = test::EdnsSpec{1232, 0, false, {test::keepalive_option({0x00, 0x64})}};
+  Query query;
+  ASSERT_EQ(parse(test::make_query(spec), query), ParseStatus::Ok);
+  EXPECT_TRUE(query.edns.present);
+  EXPECT_TRUE(query.edns.tcp_keepalive);
+  EXPECT_TRUE(query.edns.tcp_keepalive_with_timeout);
+}
+
 TEST(WireParse, ReadsClientSubnetOption) {
   Query query;
   ASSERT_EQ(parse(query_with_ecs(test::ecs_option(1, 20, 0, {192, 0, 0x20})), query),

@@ -153,17 +153,24 @@ void GeosteerServer::start_process() {
 
 GeosteerServer::~GeosteerServer() { stop_process(); }
 
-void GeosteerServer::stop_process() {
-  if (pid_ <= 0) return;
+int GeosteerServer::stop_process() {
+  if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);
-  int status;
-  for (int i = 0; i < 50 && waitpid(pid_, &status, WNOHANG) == 0; ++i) {
+  int status = 0;
+  pid_t done = 0;
+  for (int i = 0; i < 50 && (done = waitpid(pid_, &status, WNOHANG)) == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  kill(pid_, SIGKILL);
-  waitpid(pid_, &status, 0);
+  if (done != pid_) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+    status = -1;
+  }
   pid_ = -1;
+  return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+int GeosteerServer::stop() { return stop_process(); }
 
 bool GeosteerServer::wait_until_answering() {
   for (int i = 0; i < 200; ++i) {

