@@ -287,5 +287,61 @@ TEST_F(DualStackHealth, BrokenIpv6LeavesOnlyTheAaaaAnswers) {
       << server_->log();
 }
 
+// Every address a mirror is answered with is probed and judged on its own: of two
+// loopback addresses, the one where nothing listens leaves the answers while the
+// other serves.
+class PerAddressHealth : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    live_ = std::make_unique<NginxMirror>(
+        NginxMirrorOptions{"127.0.0.7", "", "", substitute_cache_files(unix_now())});
+    std::string port = std::to_string(live_->http_port());
+    server_ = std::make_unique<GeosteerServer>(R"(server: {listen: ["127.0.0.1:{{PORT}}"]}
+metrics: {listen: "127.0.0.1:{{METRICS_PORT}}"}
+geoip: {databases: ["{{FIXTURES}}/flat-ipv4.mmdb"]}
+healthcheck: {interval: )" + std::to_string(kInterval.count()) + R"(ms, timeout: 1s, rise: 2, fall: 2,
+              initial: down}
+zones:
+  - origin: example.org.
+    soa: {mname: ns1.example.org., rname: hostmaster.example.org.}
+    ns: [ns1.example.org.]
+    services:
+      - {name: mirrors, mirrors: [pair], answers: 1}
+mirrors:
+  - {id: pair, url: "http://pair.mirror.test:)" + port + R"(/", ipv4: [127.0.0.7, 127.0.0.8],
+     location: {lat: 52.52, lon: 13.40}}
+)");
+  }
+
+  std::vector<std::string> answer() const {
+    return short_lines(server_->dig("mirrors.example.org A +short +subnet=" + std::string(kBerlinClient)));
+  }
+
+  std::unique_ptr<NginxMirror> live_;
+  std::unique_ptr<GeosteerServer> server_;
+};
+
+TEST_F(PerAddressHealth, AddressThatIsDownLeavesTheAnswersWhileTheOtherServes) {
+  auto start = Clock::now();
+  std::vector<std::string> got;
+  while (Clock::now() - start < kRiseDeadline) {
+    got = answer();
+    if (got == std::vector<std::string>{"127.0.0.7"}) break;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  // initial: down, so only the live address's own probes can have brought it in.
+  EXPECT_EQ(got, std::vector<std::string>{"127.0.0.7"}) << server_->log();
+  EXPECT_NE(server_->log().find("mirror pair (127.0.0.7): down -> up"), std::string::npos)
+      << server_->log();
+  std::string metrics = server_->http_get("/metrics");
+  EXPECT_NE(metrics.find(R"(geosteer_mirror_address_up{mirror="pair",address="127.0.0.7"} 1)"),
+            std::string::npos) << metrics;
+  EXPECT_NE(metrics.find(R"(geosteer_mirror_address_up{mirror="pair",address="127.0.0.8"} 0)"),
+            std::string::npos) << metrics;
+  std::string status = server_->http_get("/status.json");
+  EXPECT_NE(status.find(R"({"address":"127.0.0.8","state":"down","reason":"connect refused"})"),
+            std::string::npos) << status;
+}
+
 }  // namespace
 }  // namespace geosteer::testing
