@@ -189,6 +189,25 @@ TEST_F(HealthSteering, ReloadWithAMirrorAddedBeforeKeepsTheOthersHealth) {
   }
 }
 
+TEST_F(HealthSteering, ReloadWithChangedProbeSettingsKeepsTheHealth) {
+  start_geosteer();
+  berlin_->stop();
+  ASSERT_TRUE(wait_for_answer("127.0.0.3", kFallDeadline)) << server_->log();
+  // Only the probe settings change: berlin's verdict must not start over (from
+  // initial: up, which would answer it again until fall probes failed).
+  std::string text = config();
+  text.replace(text.find("jitter: 0.1"), 11, "jitter: 0.2");
+  text.replace(text.find("timeout: 1s"), 11, "timeout: 2s");
+  text.replace(text.find("initial: down"), 13, "initial: up");
+  server_->rewrite_config(text);
+  server_->send_signal(SIGHUP);
+  ASSERT_TRUE(wait_for_log("generation 2", kMargin)) << server_->log();
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(answer_for_berlin(), "127.0.0.3");
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
 TEST_F(HealthSteering, AllStoppedGivesFallbackThenFailOpen) {
   start_geosteer();
   berlin_->stop();
