@@ -177,13 +177,22 @@ TEST(Tracker, SameTroubleWithANewReasonIsNoTransition) {
   EXPECT_EQ(tracker.health().last_transition, kT0);
 }
 
-TEST(Tracker, FailuresCountUntilRiseSuccessesInARowClearThem) {
+TEST(Tracker, FailuresWithSuccessesBetweenStillAddUp) {
+  Tracker tracker(thresholds(2, 3));
+  EXPECT_FALSE(tracker.record(failed(), kT0));
+  EXPECT_FALSE(tracker.record(ok(), kT0));  // one success clears nothing
+  EXPECT_FALSE(tracker.record(failed(), kT0));
+  EXPECT_FALSE(tracker.record(ok(), kT0));
+  EXPECT_TRUE(tracker.record(failed(), kT0));  // the third failure
+  EXPECT_EQ(tracker.health().verdict, Verdict::Down);
+}
+
+TEST(Tracker, RiseSuccessesInARowClearTheFailures) {
   Tracker tracker(thresholds(2, 3));
   tracker.record(failed(), kT0);
-  tracker.record(ok(), kT0);      // one success clears nothing
-  tracker.record(failed(), kT0);  // second failure
+  tracker.record(failed(), kT0);
   tracker.record(ok(), kT0);
-  tracker.record(ok(), kT0);      // rise successes in a row: the failures are forgotten
+  tracker.record(ok(), kT0);  // the two failures are forgotten
   EXPECT_FALSE(tracker.record(failed(), kT0));
   EXPECT_FALSE(tracker.record(failed(), kT0));
   EXPECT_EQ(tracker.health().verdict, Verdict::Up);
