@@ -53,7 +53,7 @@ struct Checker::Impl : std::enable_shared_from_this<Checker::Impl> {
   Publish publish;
   ResultHook result_hook;
   Prober prober;
-  std::vector<std::shared_ptr<Entry>> entries;  // indexed like Config::mirrors
+  std::vector<std::shared_ptr<Entry>> entries;  // one per probed address, in target order
   std::deque<std::weak_ptr<Entry>> waiting;     // due, but over the concurrency limit
   unsigned in_flight = 0;
   bool running = false;

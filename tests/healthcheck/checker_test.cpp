@@ -77,6 +77,30 @@ TEST_F(CheckerTest, EveryAddressIsProbedAndJudgedOnItsOwn) {
   checker.stop();
 }
 
+TEST_F(CheckerTest, MirrorFailingEveryOtherProbeGoesDownAndStaysDown) {
+  server.set_response("/nix-cache-info", TestResponse::ok(kCacheInfo));
+  Target target = target_at(server, "127.0.0.1");
+  target.settings.interval = 20ms;
+  target.settings.rise = 2;
+  target.settings.fall = 2;
+  Checker checker(io, probing(), {target}, nullptr);
+  int results = 0, transitions = 0;
+  // Each result sets what the next probe gets: ok, 503, ok, 503, ...
+  checker.on_result([&](const Target&, const ProbeResult&, const MirrorHealth& before,
+                        const MirrorHealth& after) {
+    ++results;
+    transitions += before.verdict != after.verdict;
+    server.set_response("/nix-cache-info", results % 2 == 0 ? TestResponse::ok(kCacheInfo)
+                                                            : TestResponse::with_status(503));
+  });
+  checker.start();
+  ASSERT_TRUE(run_until(checker, [&](const HealthState&) { return results >= 12; }));
+  EXPECT_EQ(checker.state()->mirrors[0].verdict, Verdict::Down);
+  EXPECT_EQ(checker.state()->mirrors[0].reason, "HTTP 503");
+  EXPECT_EQ(transitions, 1);
+  checker.stop();
+}
+
 // A mirror found down, then a reload.
 class CheckerReloadTest : public CheckerTest {
  protected:

@@ -1,5 +1,6 @@
 // The `healthcheck:` blocks: parsing, validation with positions, and resolution per
-// mirror (defaults, then global, then the first service listing it, then its own).
+// mirror (defaults, then global, then the services listing it, which must agree,
+// then its own).
 #include <gtest/gtest.h>
 
 #include <string>
