@@ -46,7 +46,7 @@ void print_decision(const steering::Engine& engine, const steering::Decision& d,
   for (uint16_t index : d.chosen()) {
     const auto& mirror = engine.mirrors()[index];
     out << "      " << rank++ << ". " << mirror.id;
-    for (const auto& a : family == Family::V4 ? mirror.ipv4 : mirror.ipv6) out << " " << a.to_string();
+    for (const auto& a : engine.answer_addresses(index, family)) out << " " << a.to_string();
     out << "\n";
   }
 }

@@ -59,7 +59,7 @@ Line mirror_text(const steering::Engine& engine, uint16_t index, Family family,
   if (client.coordinates) {
     piece.append(" %.0fkm", steering::Engine::distance_km(*client.coordinates, mirror.location));
   }
-  piece.append(" %s", healthcheck::to_string(engine.health().verdict(index, family)));
+  piece.append(" %s", healthcheck::to_string(engine.verdict(index, family)));
   return piece;
 }
 

@@ -111,8 +111,8 @@ std::vector<healthcheck::Target> probe_targets(const zones::Config& config) {
   for (size_t i = 0; i < config.mirrors.size(); ++i) {
     const auto& m = config.mirrors[i];
     for (const auto* addresses : {&m.ipv4, &m.ipv6}) {
-      if (!addresses->empty()) {
-        targets.push_back({m.id, m.url, addresses->front(), m.service_host, m.probe, i});
+      for (const IpAddress& address : *addresses) {
+        targets.push_back({m.id, m.url, address, m.service_host, m.probe, i});
       }
     }
   }

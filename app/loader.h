@@ -23,8 +23,8 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const LoadedConfi
                                                std::shared_ptr<const healthcheck::HealthState> health,
                                                metrics::QueryMetrics* metrics = nullptr);
 
-// What the health checker probes: each mirror at the first address DNS hands out
-// for each of its families, IPv4 first, in config order.
+// What the health checker probes: every address DNS hands out for each mirror,
+// IPv4 first, in config order.
 std::vector<healthcheck::Target> probe_targets(const zones::Config& config);
 
 }  // namespace geosteer::app

@@ -2,7 +2,9 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "common/log.h"
 
@@ -34,11 +36,32 @@ MetricFamily gauge_family(std::string name, std::string help) {
   return family;
 }
 
-void add_gauge(MetricFamily& family, const std::string& mirror, double value) {
+void add_gauge(MetricFamily& family, const std::string& mirror, double value,
+               const std::string& address = {}) {
   ClientMetric metric;
   metric.label.push_back({"mirror", mirror});
+  if (!address.empty()) metric.label.push_back({"address", address});
   metric.gauge.value = value;
   family.metric.push_back(std::move(metric));
+}
+
+const healthcheck::MirrorHealth& health_of(const healthcheck::HealthState* health, size_t mirror) {
+  static const healthcheck::MirrorHealth kInitial{};
+  return health && mirror < health->mirrors.size() ? health->mirrors[mirror] : kInitial;
+}
+
+const std::vector<healthcheck::AddressHealth>& addresses_of(const healthcheck::HealthState* health,
+                                                            size_t mirror) {
+  static const std::vector<healthcheck::AddressHealth> kNone;
+  return health && mirror < health->addresses.size() ? health->addresses[mirror] : kNone;
+}
+
+bool any_flapping(const std::vector<healthcheck::AddressHealth>& addresses,
+                  const healthcheck::MirrorHealth& mirror) {
+  return mirror.verdict == healthcheck::Verdict::Flapping ||
+         std::any_of(addresses.begin(), addresses.end(), [](const auto& a) {
+           return a.health.verdict == healthcheck::Verdict::Flapping;
+         });
 }
 
 // Probe latencies span a LAN mirror's milliseconds to a far one's seconds.
@@ -143,10 +166,12 @@ void Observability::probe_result(const healthcheck::Target& target,
                                  const healthcheck::MirrorHealth& after) {
   probes_.Add({{"mirror", target.mirror_id}, {"result", healthcheck::to_string(result.outcome)}})
       .Increment();
-  if (result.first_byte_ms) {
-    probe_latency_.Add({{"mirror", target.mirror_id}}, latency_buckets())
-        .Observe(*result.first_byte_ms / 1000.0);
-  }
+  // A probe that timed out before its first byte took at least the timeout: left
+  // out, the histogram would look best exactly when mirrors hang.
+  std::optional<double> seconds;
+  if (result.first_byte_ms) seconds = *result.first_byte_ms / 1000.0;
+  else if (result.timed_out) seconds = std::chrono::duration<double>(target.settings.timeout).count();
+  if (seconds) probe_latency_.Add({{"mirror", target.mirror_id}}, latency_buckets()).Observe(*seconds);
   if (before.verdict != after.verdict) {
     transitions_.Add({{"mirror", target.mirror_id}, {"to", healthcheck::to_string(after.verdict)}})
         .Increment();
@@ -158,19 +183,31 @@ void Observability::probe_result(const healthcheck::Target& target,
 std::vector<MetricFamily> Observability::mirror_gauges() {
   auto snapshot = snapshot_();
   auto health = health_();
-  MetricFamily up = gauge_family("geosteer_mirror_up", "1 when the mirror's verdict is up");
-  MetricFamily fresh = gauge_family("geosteer_mirror_fresh", "0 when the mirror is stale");
+  MetricFamily up = gauge_family("geosteer_mirror_up",
+                                 "1 when the mirror's verdict (that of its worst address) is up");
+  MetricFamily address_up = gauge_family("geosteer_mirror_address_up",
+                                         "1 when the verdict of this address of the mirror is up");
+  MetricFamily fresh = gauge_family(
+      "geosteer_mirror_fresh", "1 in sync, 0 stale; absent until a probe has checked freshness");
   MetricFamily lag = gauge_family("geosteer_mirror_freshness_lag_seconds",
                                   "How far the mirror lags behind, at its last probe");
+  MetricFamily flapping = gauge_family(
+      "geosteer_mirror_flapping", "1 while an address of the mirror changes verdict too often");
   const auto& mirrors = snapshot->config.mirrors;
   for (size_t i = 0; i < mirrors.size(); ++i) {
-    healthcheck::MirrorHealth h = health && i < health->mirrors.size() ? health->mirrors[i]
-                                                                       : healthcheck::MirrorHealth{};
-    add_gauge(up, mirrors[i].id, h.verdict == healthcheck::Verdict::Up ? 1 : 0);
-    add_gauge(fresh, mirrors[i].id, h.verdict == healthcheck::Verdict::Stale ? 0 : 1);
-    if (h.lag_seconds) add_gauge(lag, mirrors[i].id, static_cast<double>(*h.lag_seconds));
+    const std::string& id = mirrors[i].id;
+    const healthcheck::MirrorHealth& h = health_of(health.get(), i);
+    const auto& addresses = addresses_of(health.get(), i);
+    add_gauge(up, id, h.verdict == healthcheck::Verdict::Up ? 1 : 0);
+    for (const auto& a : addresses) {
+      add_gauge(address_up, id, a.health.verdict == healthcheck::Verdict::Up ? 1 : 0,
+                a.address.to_string());
+    }
+    if (h.fresh) add_gauge(fresh, id, *h.fresh ? 1 : 0);
+    if (h.lag_seconds) add_gauge(lag, id, static_cast<double>(*h.lag_seconds));
+    add_gauge(flapping, id, any_flapping(addresses, h) ? 1 : 0);
   }
-  return {up, fresh, lag};
+  return {up, address_up, fresh, lag, flapping};
 }
 
 std::string Observability::metrics_text() {
@@ -216,8 +253,7 @@ metrics::StatusModel Observability::status_model() {
 
   for (size_t i = 0; i < config.mirrors.size(); ++i) {
     const auto& mirror = config.mirrors[i];
-    healthcheck::MirrorHealth h = health && i < health->mirrors.size() ? health->mirrors[i]
-                                                                       : healthcheck::MirrorHealth{};
+    const healthcheck::MirrorHealth& h = health_of(health.get(), i);
     metrics::MirrorStatus status;
     status.id = mirror.id;
     status.url = mirror.url;
@@ -231,6 +267,12 @@ metrics::StatusModel Observability::status_model() {
       status.last_transition_unix = unix_time(h.last_transition);
     }
     status.probed = h.probed;
+    status.fresh = h.fresh;
+    const auto& addresses = addresses_of(health.get(), i);
+    status.flapping = any_flapping(addresses, h);
+    for (const auto& a : addresses) {
+      status.addresses.push_back({a.address.to_string(), state_of(mirror, a.health), a.health.reason});
+    }
     model.mirrors.push_back(std::move(status));
   }
 

@@ -54,8 +54,7 @@ void SteeringAnswers::answer(int service, Family family, const dns::ClientSubnet
   out.ttl = engine_.services()[static_cast<size_t>(service)].ttl;
   out.scope_prefix = decision.scope_prefix;
   for (uint16_t index : decision.chosen()) {
-    const steering::Mirror& mirror = engine_.mirrors()[index];
-    for (const IpAddress& address : family == Family::V4 ? mirror.ipv4 : mirror.ipv6) {
+    for (const IpAddress& address : engine_.answer_addresses(index, family)) {
       if (out.count == dns::DynamicAnswer::kMaxAddresses) return;
       out.addresses[out.count++] = address;
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <optional>
 #include <random>
 
 #include "common/log.h"
@@ -16,10 +17,19 @@ namespace {
 // so that a restart does not fire every probe in the same millisecond.
 constexpr Millis kStartSpread{1000};
 
-// The same probe, whatever the mirror's position in the configuration.
-bool probes_alike(Target a, const Target& b) {
-  a.mirror = b.mirror;
-  return a == b;
+// The same address of the same mirror: its health carries over a reload, whatever
+// else changed (probe settings apply from the next probe) and wherever the mirror
+// moved in the configuration.
+bool same_address(const Target& a, const Target& b) {
+  return a.mirror_id == b.mirror_id && a.url == b.url && a.address == b.address;
+}
+
+// Worst first, as steering would rank them; ties keep the earlier address.
+bool worse(const MirrorHealth& a, const MirrorHealth& b) { return a.verdict > b.verdict; }
+
+// "192.0.2.1" or "[2001:db8::1]", for names and reasons.
+std::string address_text(const IpAddress& address) {
+  return address.family == Family::V4 ? address.to_string() : "[" + address.to_string() + "]";
 }
 
 }  // namespace
@@ -30,6 +40,8 @@ struct Checker::Impl : std::enable_shared_from_this<Checker::Impl> {
     Target target;
     Tracker tracker;
     asio::steady_timer timer;
+    // When the timer is set to fire; nullopt while the probe is waiting or running.
+    std::optional<asio::steady_timer::time_point> due_at;
     bool removed = false;
   };
 
@@ -41,7 +53,7 @@ struct Checker::Impl : std::enable_shared_from_this<Checker::Impl> {
   Publish publish;
   ResultHook result_hook;
   Prober prober;
-  std::vector<std::shared_ptr<Entry>> entries;  // indexed like Config::mirrors
+  std::vector<std::shared_ptr<Entry>> entries;  // one per probed address, in target order
   std::deque<std::weak_ptr<Entry>> waiting;     // due, but over the concurrency limit
   unsigned in_flight = 0;
   bool running = false;
@@ -55,13 +67,11 @@ struct Checker::Impl : std::enable_shared_from_this<Checker::Impl> {
     std::vector<std::shared_ptr<Entry>> next;
     for (Target& target : targets) {
       auto same = std::find_if(entries.begin(), entries.end(), [&](const auto& e) {
-        return e && !e->removed && probes_alike(e->target, target);
+        return e && !e->removed && same_address(e->target, target);
       });
       if (same != entries.end()) {
-        // Unchanged: keeps its state and schedule, at the mirror's new position (a
-        // mirror added or removed before it must not reset its verdict).
-        (*same)->target.mirror = target.mirror;
         next.push_back(std::move(*same));
+        keep(next.back(), std::move(target));
       } else {
         next.push_back(std::make_shared<Entry>(io, std::move(target)));
         if (active()) schedule(next.back(), initial_delay());
@@ -73,6 +83,19 @@ struct Checker::Impl : std::enable_shared_from_this<Checker::Impl> {
       old->timer.cancel();
     }
     entries = std::move(next);
+  }
+
+  // The address keeps its verdict, counters and schedule, at the mirror's new
+  // position (a mirror added or removed before it must not reset its verdict); new
+  // settings judge its next result. A shorter interval brings the next probe forward.
+  void keep(const std::shared_ptr<Entry>& entry, Target target) {
+    bool timing_changed = entry->target.settings.interval != target.settings.interval ||
+                          entry->target.settings.jitter != target.settings.jitter;
+    entry->tracker.reconfigure(target.settings);
+    entry->target = std::move(target);
+    if (!timing_changed || !entry->due_at || !active()) return;
+    Millis delay = next_delay(entry->target.settings);
+    if (asio::steady_timer::clock_type::now() + delay < *entry->due_at) schedule(entry, delay);
   }
 
   Millis initial_delay() {
@@ -93,16 +116,21 @@ struct Checker::Impl : std::enable_shared_from_this<Checker::Impl> {
 
   void stop() {
     running = false;
-    for (auto& entry : entries) entry->timer.cancel();
+    for (auto& entry : entries) {
+      entry->timer.cancel();
+      entry->due_at.reset();
+    }
     waiting.clear();
   }
 
   void schedule(const std::shared_ptr<Entry>& entry, Millis delay) {
     entry->timer.expires_after(delay);
+    entry->due_at = entry->timer.expiry();
     entry->timer.async_wait([self = shared_from_this(), weak = std::weak_ptr<Entry>(entry)](
                                 const boost::system::error_code& ec) {
       auto entry = weak.lock();
       if (ec || !entry || entry->removed || !self->active()) return;
+      entry->due_at.reset();
       self->due(entry);
     });
   }
@@ -153,36 +181,44 @@ struct Checker::Impl : std::enable_shared_from_this<Checker::Impl> {
   // The full state is refreshed after every probe (latency, lag, status for the
   // operator); steering is told only when a verdict changed, since that is what
   // changes answers and a snapshot rebuild is not free.
-  bool dual_stack(size_t mirror) const {
+  bool several_addresses(size_t mirror) const {
     return std::count_if(entries.begin(), entries.end(),
                          [&](const auto& e) { return e->target.mirror == mirror; }) > 1;
   }
 
-  // "berlin", or "berlin (IPv6)" for one family of a mirror probed on both.
+  // "berlin", or "berlin (192.0.2.1)" for one address of a mirror probed at several.
   std::string name_of(const Target& target) const {
-    if (!dual_stack(target.mirror)) return target.mirror_id;
-    return target.mirror_id + (target.address.family == Family::V4 ? " (IPv4)" : " (IPv6)");
+    if (!several_addresses(target.mirror)) return target.mirror_id;
+    return target.mirror_id + " (" + address_text(target.address) + ")";
   }
 
-  // Steering reads each family's own verdict; operators see the mirror's worse
-  // family, its reason naming the family when the mirror has two.
+  // Steering reads each address's own verdict; operators see the mirror's worst
+  // address, its reason naming the address when the mirror has several. The
+  // mirror is fresh when every address whose freshness is known is.
   std::shared_ptr<HealthState> build_state() const {
     auto next = std::make_shared<HealthState>();
     size_t count = 0;
     for (const auto& entry : entries) count = std::max(count, entry->target.mirror + 1);
     next->mirrors.resize(count);
-    next->by_family.assign(count, {Verdict::Up, Verdict::Up});
-    std::vector<bool> seen(count, false);
+    next->addresses.resize(count);
     for (const auto& entry : entries) {
-      const Target& target = entry->target;
-      const MirrorHealth& health = entry->tracker.health();
-      next->by_family[target.mirror][target.address.family == Family::V4 ? 0 : 1] = health.verdict;
-      MirrorHealth& shown = next->mirrors[target.mirror];
-      if (seen[target.mirror] && health.verdict <= shown.verdict) continue;
-      seen[target.mirror] = true;
-      shown = health;
-      if (!shown.reason.empty() && name_of(target) != target.mirror_id) {
-        shown.reason = (target.address.family == Family::V4 ? "IPv4: " : "IPv6: ") + shown.reason;
+      next->addresses[entry->target.mirror].push_back(
+          {entry->target.address, entry->tracker.health()});
+    }
+    for (size_t mirror = 0; mirror < count; ++mirror) {
+      const auto& addresses = next->addresses[mirror];
+      if (addresses.empty()) continue;
+      auto worst = std::min_element(addresses.begin(), addresses.end(), [](const auto& a, const auto& b) {
+        return worse(a.health, b.health);
+      });
+      MirrorHealth& shown = next->mirrors[mirror];
+      shown = worst->health;
+      if (addresses.size() > 1 && !shown.reason.empty()) {
+        shown.reason = address_text(worst->address) + ": " + shown.reason;
+      }
+      shown.fresh.reset();
+      for (const auto& address : addresses) {
+        if (address.health.fresh) shown.fresh = shown.fresh.value_or(true) && *address.health.fresh;
       }
     }
     return next;

@@ -28,8 +28,9 @@ class Checker {
   void start();
   void stop();
   void on_result(ResultHook hook);
-  // After a reload: mirrors whose target is unchanged keep their state and
-  // schedule; new ones start with their initial state. Publishes the new state.
+  // After a reload: each address of a mirror whose id and URL are unchanged keeps
+  // its verdict, counters and schedule (changed probe settings judge its next
+  // result); new addresses start in their initial state. Publishes the new state.
   void reconfigure(CheckerSettings settings, std::vector<Target> targets);
 
   std::shared_ptr<const HealthState> state() const;

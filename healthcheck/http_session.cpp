@@ -120,11 +120,15 @@ class Connection {
     parser.body_limit(kMaxBodyBytes);
     co_await http::async_read_header(stream, buffer_, parser,
                                      asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) throw HttpFailure(reason(ec), is_closed(ec) && buffer_.size() == 0);
     HttpResponse response;
     response.first_byte_ms = millis_since(sent);
+    // A Content-Length over the limit is refused with the header; a chunked body
+    // only once it grows past it.
+    if (ec == http::error::body_limit) throw body_over_limit(parser, response);
+    if (ec) throw HttpFailure(reason(ec), is_closed(ec) && buffer_.size() == 0);
     co_await http::async_read(stream, buffer_, parser,
                               asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::body_limit) throw body_over_limit(parser, response);
     if (ec) throw HttpFailure(reason(ec));
     auto& message = parser.get();
     response.status = message.result_int();
@@ -132,6 +136,13 @@ class Connection {
     response.keep_alive = keep_alive_ = message.keep_alive();
     response.body = std::move(message.body());
     co_return response;
+  }
+
+  // The server answered, just too much: its status is worth reporting.
+  static HttpFailure body_over_limit(const http::response_parser<http::string_body>& parser,
+                                     const HttpResponse& response) {
+    return HttpFailure("body over " + std::to_string(kMaxBodyBytes) + " bytes",
+                       parser.get().result_int(), response.first_byte_ms);
   }
 
   Key key_;

@@ -28,12 +28,21 @@ class HttpFailure : public std::runtime_error {
  public:
   explicit HttpFailure(const std::string& reason, bool closed_before_response = false)
       : std::runtime_error(reason), closed_before_response_(closed_before_response) {}
+  // A response whose header arrived but that was refused all the same (a body over
+  // kMaxBodyBytes): the status the server sent and when its first byte came.
+  HttpFailure(const std::string& reason, unsigned status, double first_byte_ms)
+      : std::runtime_error(reason), closed_before_response_(false), status_(status),
+        first_byte_ms_(first_byte_ms) {}
   // The peer closed a connection before any byte of the response: on a reused
   // connection that is the server's idle timeout, and worth one retry.
   bool closed_before_response() const { return closed_before_response_; }
+  unsigned status() const { return status_; }  // 0 when no header arrived
+  std::optional<double> first_byte_ms() const { return first_byte_ms_; }
 
  private:
   bool closed_before_response_;
+  unsigned status_ = 0;
+  std::optional<double> first_byte_ms_;
 };
 
 struct HttpResponse {
@@ -44,7 +53,8 @@ struct HttpResponse {
   double first_byte_ms = 0;  // from the request written to the response header read
 };
 
-// A body larger than this is a bad response: a hostile mirror cannot make us buffer more.
+// A body larger than this fails the request ("body over 65536 bytes"): a hostile
+// mirror cannot make us buffer more.
 inline constexpr size_t kMaxBodyBytes = 64 * 1024;
 
 struct TlsPolicy {

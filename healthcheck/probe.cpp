@@ -194,6 +194,7 @@ class ProbeRun {
     } catch (const std::exception& e) {
       result_.outcome = Outcome::Failed;
       result_.reason = e.what();
+      result_.timed_out = Clock::now() >= deadline_;
     }
     mirror_.close();
     result_.connect_ms = mirror_.connect_ms();
@@ -233,7 +234,14 @@ class ProbeRun {
 
   asio::awaitable<void> check_liveness() {
     const LivenessSettings& liveness = settings().liveness;
-    HttpResponse response = co_await get_from_mirror(liveness.path, liveness.expect_status);
+    HttpResponse response;
+    try {
+      response = co_await get_from_mirror(liveness.path, liveness.expect_status);
+    } catch (const HttpFailure& failure) {
+      if (failure.status() != 0) result_.http_status = static_cast<int>(failure.status());
+      result_.first_byte_ms = failure.first_byte_ms();
+      throw;
+    }
     result_.http_status = static_cast<int>(response.status);
     result_.first_byte_ms = response.first_byte_ms;
     if (response.status != liveness.expect_status) {
@@ -360,6 +368,11 @@ class ProbeRun {
       reasons.insert(reasons.begin(), *slow);
     }
     if (freshness.note) reasons.push_back(*freshness.note);
+    // Known only when a freshness method judged the mirror: stale, or not stale
+    // without the upstream being unavailable.
+    bool judged = settings().freshness.method != FreshnessMethod::None &&
+                  (freshness.stale || !freshness.note);
+    if (judged) result_.fresh = !freshness.stale;
     for (const std::string& reason : reasons) {
       result_.reason += (result_.reason.empty() ? "" : "; ") + reason;
     }

@@ -16,12 +16,12 @@
 
 namespace geosteer::healthcheck {
 
-// One address family of one mirror: a mirror with IPv4 and IPv6 addresses is
-// probed on both, so that a broken family leaves only the answers of its type.
+// One address of one mirror: every address DNS hands out is probed and judged on
+// its own, so that a broken address leaves the answers while the others serve.
 struct Target {
   std::string mirror_id;
   std::string url;        // the mirror's base URL, ending in '/'
-  IpAddress address;      // where to connect: the first address DNS hands out for the family
+  IpAddress address;      // where to connect
   std::string service_host;  // SNI/Host when settings.check_host is Service
   ProbeSettings settings;
   size_t mirror = 0;  // index in Config::mirrors
@@ -46,6 +46,10 @@ struct ProbeResult {
   // Milliseconds of the liveness request's phases, when they happened.
   std::optional<double> connect_ms, tls_ms, first_byte_ms;
   std::optional<int64_t> lag_seconds;  // freshness lag, when measured
+  // In sync (true) or stale (false) when freshness was checked; unknown when the
+  // probe did not get that far, has no freshness method or the upstream was unavailable.
+  std::optional<bool> fresh;
+  bool timed_out = false;  // the probe's timeout ended it
   std::vector<std::string> redirects;  // URLs followed, in order
 };
 

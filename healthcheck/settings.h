@@ -47,12 +47,26 @@ enum class CheckHost {
   Service,  // SNI and Host: the service's own name (a mirror behind the shared name)
 };
 
+// A mirror whose verdict changes more than `changes` times within `window` is
+// flapping: out of the answers until its verdict has held for `hold_down`.
+struct FlapSettings {
+  unsigned changes = 4;
+  Seconds window{600};
+  Seconds hold_down{300};
+
+  friend bool operator==(const FlapSettings&, const FlapSettings&) = default;
+};
+
 struct ProbeSettings {
   Millis interval{30000};
   double jitter = 0.1;  // each wait is interval * (1 ± jitter), so probes do not align
   Millis timeout{5000};  // for the whole probe, every request of it included
-  unsigned rise = 2;     // consecutive successes that bring a mirror back
-  unsigned fall = 3;     // consecutive failures that take it out
+  // Hysteresis, as gdnsd's monitors: `fall` failures not yet cleared by `rise`
+  // consecutive successes take a mirror out; leaving any bad verdict takes `rise`
+  // consecutive results beyond it.
+  unsigned rise = 2;
+  unsigned fall = 3;
+  FlapSettings flapping;
   LivenessSettings liveness;
   FreshnessSettings freshness;
   std::optional<Millis> max_latency;  // slower time to first byte: the mirror is slow
@@ -62,7 +76,6 @@ struct ProbeSettings {
   bool initial_up = true;  // state before the first result; up so a restart keeps answers
   unsigned max_redirects = 3;  // followed within the same scheme
 
-  // A reload keeps a mirror's state only when nothing about its probe changed.
   friend bool operator==(const ProbeSettings&, const ProbeSettings&) = default;
 };
 

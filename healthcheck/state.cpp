@@ -10,9 +10,20 @@ const char* to_string(Verdict v) {
     case Verdict::Up: return "up";
     case Verdict::Stale: return "stale";
     case Verdict::Slow: return "slow";
+    case Verdict::Flapping: return "flapping";
     case Verdict::Down: return "down";
   }
   return "unknown";
+}
+
+Verdict HealthState::verdict(size_t mirror, const IpAddress& address) const {
+  if (mirror < addresses.size() && !addresses[mirror].empty()) {
+    for (const AddressHealth& probed : addresses[mirror]) {
+      if (probed.address == address) return probed.health.verdict;
+    }
+    return Verdict::Up;
+  }
+  return mirror < mirrors.size() ? mirrors[mirror].verdict : Verdict::Up;
 }
 
 const char* to_string(Outcome o) {

@@ -176,8 +176,8 @@ struct StateStyle {
 };
 
 constexpr StateStyle kStates[] = {
-    {"up", "#2e9d4a"},   {"stale", "#e0b000"},  {"slow", "#f07800"},
-    {"down", "#d62828"}, {"drained", "#8a8a8a"},
+    {"up", "#2e9d4a"},       {"stale", "#e0b000"}, {"slow", "#f07800"},
+    {"flapping", "#9b3fb5"}, {"down", "#d62828"},  {"drained", "#8a8a8a"},
 };
 constexpr StateStyle kUnknownState = {"unknown", "#5a6cc8"};
 
@@ -284,6 +284,20 @@ std::string cell(std::string_view cls, const std::string& html) {
   return "<td class=\"" + std::string(cls) + "\">" + html + "</td>";
 }
 
+// Each address's own state, under the reason, when the mirror has several.
+std::string address_list(const MirrorStatus& mirror) {
+  if (mirror.addresses.size() < 2) return {};
+  std::string list = "<ul class=\"addresses\">";
+  for (const AddressStatus& a : mirror.addresses) {
+    list += "<li data-address=\"" + html_escape(a.address) + "\">" + html_escape(a.address) +
+            " <span class=\"badge state-" + std::string(state_class(a.state)) + "\">" +
+            html_escape(a.state) + "</span>";
+    if (!a.reason.empty()) list += " " + html_escape(a.reason);
+    list += "</li>";
+  }
+  return list + "</ul>";
+}
+
 std::string mirror_row(const ServiceMirrorStatus& entry, const MirrorStatus* mirror,
                        int64_t now_unix) {
   std::string id = html_escape(entry.mirror);
@@ -301,7 +315,7 @@ std::string mirror_row(const ServiceMirrorStatus& entry, const MirrorStatus* mir
   std::string state_html = badge(*mirror);
   if (!mirror->probed && mirror->state != "drained") state_html += " <small>not probed</small>";
   row += cell("state", state_html);
-  row += cell("reason", html_escape(mirror->reason));
+  row += cell("reason", html_escape(mirror->reason) + address_list(*mirror));
   row += cell("latency", mirror->latency_ms ? latency_text(*mirror->latency_ms) : "&#8211;");
   row += cell("lag", mirror->lag_seconds ? compact_duration(*mirror->lag_seconds) : "&#8211;");
   std::string transition = "since start";
@@ -345,7 +359,8 @@ std::string style_sheet() {
       "table{border-collapse:collapse;min-width:60%}"
       "th,td{text-align:left;padding:.3em .8em;border-bottom:1px solid #ddd}"
       "td.latency,td.lag,td.share,td.answers{text-align:right;font-variant-numeric:tabular-nums}"
-      ".badge{display:inline-block;padding:0 .5em;border-radius:.7em;color:#fff}";
+      ".badge{display:inline-block;padding:0 .5em;border-radius:.7em;color:#fff}"
+      "ul.addresses{list-style:none;margin:.2em 0 0;padding:0;font-size:.85em}";
   auto add_state = [&](const StateStyle& style) {
     std::string name(style.name), colour(style.colour);
     css += ".dot.state-" + name + "{fill:" + colour + "}.badge.state-" + name +
@@ -358,15 +373,29 @@ std::string style_sheet() {
 
 // ---- JSON ----------------------------------------------------------------------
 
+std::string json_addresses(const std::vector<AddressStatus>& addresses) {
+  std::string out = "[";
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    if (i > 0) out += ',';
+    out += "{\"address\":" + json_string(addresses[i].address) +
+           ",\"state\":" + json_string(addresses[i].state) +
+           ",\"reason\":" + json_string(addresses[i].reason) + "}";
+  }
+  return out + "]";
+}
+
 std::string json_mirror(const MirrorStatus& mirror) {
   auto integer = [](int64_t v) { return std::to_string(v); };
+  auto boolean = [](bool v) { return std::string(v ? "true" : "false"); };
   return "{\"id\":" + json_string(mirror.id) + ",\"url\":" + json_string(mirror.url) +
          ",\"lat\":" + json_number(mirror.lat) + ",\"lon\":" + json_number(mirror.lon) +
          ",\"state\":" + json_string(mirror.state) + ",\"reason\":" + json_string(mirror.reason) +
          ",\"latency_ms\":" + json_optional(mirror.latency_ms, json_number) +
          ",\"lag_seconds\":" + json_optional(mirror.lag_seconds, integer) +
          ",\"last_transition_unix\":" + json_optional(mirror.last_transition_unix, integer) +
-         ",\"probed\":" + (mirror.probed ? "true" : "false") + "}";
+         ",\"fresh\":" + json_optional(mirror.fresh, boolean) +
+         ",\"probed\":" + boolean(mirror.probed) + ",\"flapping\":" + boolean(mirror.flapping) +
+         ",\"addresses\":" + json_addresses(mirror.addresses) + "}";
 }
 
 std::string json_service(const ServiceStatus& service) {

@@ -10,17 +10,28 @@
 
 namespace geosteer::metrics {
 
+// One probed address of a mirror, judged on its own.
+struct AddressStatus {
+  std::string address;
+  std::string state;  // as MirrorStatus::state
+  std::string reason;
+};
+
 struct MirrorStatus {
   std::string id;
   std::string url;
   double lat = 0, lon = 0;
-  // up, stale, slow, down or drained (drained wins over the probe verdict)
+  // up, stale, slow, flapping, down or drained (drained wins over the probe
+  // verdict): that of the mirror's worst address
   std::string state;
   std::string reason;
   std::optional<double> latency_ms;
   std::optional<int64_t> lag_seconds;
+  std::optional<bool> fresh;  // absent until a probe has checked freshness
   std::optional<int64_t> last_transition_unix;  // absent: never changed since start
   bool probed = false;
+  bool flapping = false;  // an address of the mirror is flapping
+  std::vector<AddressStatus> addresses;  // empty when probes are off
 };
 
 struct ServiceMirrorStatus {

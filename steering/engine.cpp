@@ -195,32 +195,48 @@ Engine::Engine(std::vector<Mirror> mirrors, std::vector<ServiceSpec> services,
       health_(health ? std::move(health)
                      : std::make_shared<const healthcheck::HealthState>(
                            healthcheck::HealthState::all_up(mirrors_.size()))) {
+  views_.reserve(mirrors_.size());
+  for (size_t i = 0; i < mirrors_.size(); ++i) {
+    views_.push_back({view_of(i, mirrors_[i].ipv4, *health_), view_of(i, mirrors_[i].ipv6, *health_)});
+  }
   pools_.reserve(services_.size());
   for (const ServiceSpec& service : services_) {
     check_service(service, mirrors_.size());
-    pools_.push_back({pool_for(service, Family::V4, mirrors_, *health_),
-                      pool_for(service, Family::V6, mirrors_, *health_)});
+    pools_.push_back({pool_for(service, Family::V4), pool_for(service, Family::V6)});
   }
+}
+
+Engine::FamilyView Engine::view_of(size_t index, const std::vector<IpAddress>& addresses,
+                                   const healthcheck::HealthState& health) {
+  FamilyView view;
+  if (addresses.empty()) return view;
+  view.verdict = healthcheck::Verdict::Down;
+  for (const IpAddress& address : addresses) {
+    view.verdict = std::min(view.verdict, health.verdict(index, address));
+  }
+  for (const IpAddress& address : addresses) {
+    if (health.verdict(index, address) == view.verdict) view.answer.push_back(address);
+  }
+  return view;
 }
 
 // The first tier that has a mirror: healthy ones, else stale ones, else the fallback
 // mirrors that still answer, else every answerable mirror (fail open: a possibly
 // broken mirror serves clients better than no answer at all).
-Engine::Pool Engine::pool_for(const ServiceSpec& service, Family family,
-                              const std::vector<Mirror>& mirrors,
-                              const healthcheck::HealthState& health) {
+Engine::Pool Engine::pool_for(const ServiceSpec& service, Family family) const {
   using healthcheck::Verdict;
-  std::vector<uint16_t> all = answerable(service, family, mirrors);
+  std::vector<uint16_t> all = answerable(service, family, mirrors_);
   auto with_verdict = [&](Verdict verdict) {
-    return [&health, family, verdict](uint16_t m) { return health.verdict(m, family) == verdict; };
+    return [this, family, verdict](uint16_t m) { return this->verdict(m, family) == verdict; };
   };
   if (auto up = only(all, with_verdict(Verdict::Up)); !up.empty()) return {up, Tier::Healthy};
   if (auto stale = only(all, with_verdict(Verdict::Stale)); !stale.empty()) {
     return {stale, Tier::Stale};
   }
-  // Nothing is up or stale here, so the fallback mirrors that are not down are slow.
+  // Nothing is up or stale here, so the fallback mirrors that still answer are slow
+  // (a flapping mirror stays out until it holds still, as a down one does).
   auto fallback = only(all, [&](uint16_t m) {
-    return contains(service.fallback, m) && health.verdict(m, family) != Verdict::Down;
+    return contains(service.fallback, m) && verdict(m, family) == Verdict::Slow;
   });
   if (!fallback.empty()) return {fallback, Tier::Fallback};
   // Healthy when there is no mirror of the family at all: health decided nothing.

@@ -86,6 +86,18 @@ class Engine {
   // Allocation-free: the per-family candidate lists are prepared at construction.
   Decision choose(size_t service, Family family, const Client& client) const;
 
+  // A mirror's verdict for a family: that of its best address (each address is
+  // judged on its own), up when it has none.
+  healthcheck::Verdict verdict(size_t mirror, Family family) const {
+    return views_[mirror][family == Family::V4 ? 0 : 1].verdict;
+  }
+  // The addresses a chosen mirror is answered with: those of the family that share
+  // its best verdict, so an address that is down leaves the answers while the
+  // others serve. Allocation-free.
+  std::span<const IpAddress> answer_addresses(size_t mirror, Family family) const {
+    return views_[mirror][family == Family::V4 ? 0 : 1].answer;
+  }
+
   const std::vector<Mirror>& mirrors() const { return mirrors_; }
   const std::vector<ServiceSpec>& services() const { return services_; }
   const GeoIp* geoip() const { return geoip_.get(); }
@@ -107,10 +119,16 @@ class Engine {
   };
   // Per service, per family (IPv4, IPv6).
   std::vector<std::array<Pool, 2>> pools_;
+  // Per mirror and family: the verdict of its best address and the addresses with it.
+  struct FamilyView {
+    healthcheck::Verdict verdict = healthcheck::Verdict::Up;
+    std::vector<IpAddress> answer;
+  };
+  std::vector<std::array<FamilyView, 2>> views_;
 
-  static Pool pool_for(const ServiceSpec& service, Family family,
-                       const std::vector<Mirror>& mirrors,
-                       const healthcheck::HealthState& health);
+  static FamilyView view_of(size_t index, const std::vector<IpAddress>& addresses,
+                            const healthcheck::HealthState& health);
+  Pool pool_for(const ServiceSpec& service, Family family) const;
 };
 
 }  // namespace geosteer::steering

@@ -126,9 +126,10 @@ struct MirrorConfig {
   std::vector<IpAddress> ipv4, ipv6;
   std::optional<GeoPoint> location;  // absent: taken from GeoIP of the first address
   bool drain = false;  // probed, never answered
-  // Resolved: global healthcheck, then the first service listing the mirror, then its own.
+  // Resolved: global healthcheck, then the services listing the mirror (which must
+  // resolve alike), then its own.
   healthcheck::ProbeSettings probe;
-  std::string service_host;  // that first service's name without the final dot (check_host: service)
+  std::string service_host;  // the first such service's name without the final dot (check_host: service)
   SourcePos pos;
 };
 

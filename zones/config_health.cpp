@@ -18,7 +18,7 @@ HealthcheckBlock ConfigParser::parse_healthcheck(const YAML::Node& node,
   auto f = fields(node, "'healthcheck'",
                   {"interval", "jitter", "timeout", "rise", "fall", "concurrency", "liveness",
                    "freshness", "max_latency", "tls_verify", "ca_file", "check_host", "initial",
-                   "max_redirects"});
+                   "max_redirects", "flapping"});
   if (!f) return block;
   if (const Entry* e = f->find("interval")) block.interval = duration(e->value, "'interval'");
   if (const Entry* e = f->find("jitter")) block.jitter = real(e->value, "'jitter'", 0, 0.5);
@@ -47,7 +47,28 @@ HealthcheckBlock ConfigParser::parse_healthcheck(const YAML::Node& node,
     if (auto index = choice(e->value, "'initial'", {"up", "down"})) block.initial_up = *index == 0;
   }
   set_integer(*f, "max_redirects", 0, 10, block.max_redirects);
+  if (const Entry* e = f->find("flapping")) parse_flapping(e->value, block);
   return block;
+}
+
+void ConfigParser::parse_flapping(const YAML::Node& node, HealthcheckBlock& block) {
+  auto f = fields(node, "'flapping'", {"changes", "window", "hold_down"});
+  if (!f) return;
+  set_integer(*f, "changes", 1, 1000, block.flap_changes);
+  if (const Entry* e = f->find("window")) block.flap_window = whole_seconds(e->value, "'window'");
+  if (const Entry* e = f->find("hold_down")) {
+    block.flap_hold_down = whole_seconds(e->value, "'hold_down'");
+  }
+}
+
+std::optional<Seconds> ConfigParser::whole_seconds(const YAML::Node& node, std::string_view what) {
+  auto value = duration(node, what);
+  if (!value) return std::nullopt;
+  if (value->count() % 1000 != 0) {
+    error(node, std::string(what) + " must be whole seconds, got " + quoted(node.Scalar()));
+    return std::nullopt;
+  }
+  return std::chrono::duration_cast<Seconds>(*value);
 }
 
 void ConfigParser::parse_liveness(const YAML::Node& node, HealthcheckBlock& block) {
@@ -83,14 +104,7 @@ void ConfigParser::parse_freshness(const YAML::Node& node, HealthcheckBlock& blo
   if (const Entry* e = f->find("upstream")) {
     block.upstream = http_url(e->value, "'upstream'", "upstream URL");
   }
-  if (const Entry* e = f->find("max_lag")) {
-    auto lag = duration(e->value, "'max_lag'");
-    if (lag && lag->count() % 1000 != 0) {
-      error(e->value, "'max_lag' must be whole seconds, got " + quoted(e->value.Scalar()));
-    } else if (lag) {
-      block.max_lag = std::chrono::duration_cast<Seconds>(*lag);
-    }
-  }
+  if (const Entry* e = f->find("max_lag")) block.max_lag = whole_seconds(e->value, "'max_lag'");
   if (const Entry* e = f->find("canaries")) parse_canaries(e->value, block);
   if (const Entry* e = f->find("canary_list")) {
     block.canary_list = relative_path(e->value, "'canary_list'", false);
@@ -158,6 +172,34 @@ static void apply(const HealthcheckBlock& block, ProbeSettings& probe, SourcePos
   take(block.check_host, probe.check_host);
   take(block.initial_up, probe.initial_up);
   take(block.max_redirects, probe.max_redirects);
+  take(block.flap_changes, probe.flapping.changes);
+  take(block.flap_window, probe.flapping.window);
+  take(block.flap_hold_down, probe.flapping.hold_down);
+}
+
+// The first setting in which two resolved probes differ, as the key an operator
+// writes; nullopt when they probe alike.
+static std::optional<std::string> first_difference(const ProbeSettings& a, const ProbeSettings& b) {
+  const std::pair<bool, const char*> checks[] = {
+      {a.interval == b.interval, "interval"},
+      {a.jitter == b.jitter, "jitter"},
+      {a.timeout == b.timeout, "timeout"},
+      {a.rise == b.rise, "rise"},
+      {a.fall == b.fall, "fall"},
+      {a.flapping == b.flapping, "flapping"},
+      {a.liveness == b.liveness, "liveness"},
+      {a.freshness == b.freshness, "freshness"},
+      {a.max_latency == b.max_latency, "max_latency"},
+      {a.tls_verify == b.tls_verify, "tls_verify"},
+      {a.ca_file == b.ca_file, "ca_file"},
+      {a.check_host == b.check_host, "check_host"},
+      {a.initial_up == b.initial_up, "initial"},
+      {a.max_redirects == b.max_redirects, "max_redirects"},
+  };
+  for (const auto& [same, key] : checks) {
+    if (!same) return key;
+  }
+  return std::nullopt;
 }
 
 void ConfigParser::resolve_probes(std::vector<MirrorConfig>& mirrors) {
@@ -176,6 +218,45 @@ void ConfigParser::resolve_probes(std::vector<MirrorConfig>& mirrors) {
     }
     apply(mirror_health_[i], mirror.probe, method_pos);
     check_freshness(mirror.probe, method_pos);
+    check_services_agree(mirror, i);
+  }
+}
+
+// A mirror is probed once, however many services list it: services that would
+// probe it differently are a configuration error, rather than the first one
+// silently winning. Only the resolved settings count, so a key the mirror sets
+// itself settles any disagreement about it.
+void ConfigParser::check_services_agree(const MirrorConfig& mirror, size_t index) {
+  struct Resolved {
+    const ServiceHealthcheck* service;
+    ProbeSettings probe;
+  };
+  std::optional<Resolved> first;
+  for (const ServiceHealthcheck& service : service_health_) {
+    if (std::find(service.mirrors.begin(), service.mirrors.end(), mirror.id) ==
+        service.mirrors.end()) {
+      continue;
+    }
+    Resolved here{&service, {}};
+    SourcePos ignored;
+    apply(global_health_, here.probe, ignored);
+    apply(service.block, here.probe, ignored);
+    apply(mirror_health_[index], here.probe, ignored);
+    if (!first) {
+      first = here;
+      continue;
+    }
+    std::optional<std::string> key = first_difference(first->probe, here.probe);
+    bool by_name = here.probe.check_host == CheckHost::Service && service.host != first->service->host;
+    if (!key && by_name) key = "check_host: service";
+    if (!key) continue;
+    error(service.pos,
+          "mirror " + quoted(mirror.id) + " gets other health settings (" + *key +
+              ") from service " + quoted(service.name) + " than from service " +
+              quoted(first->service->name) + " at " + first->service->pos.str(),
+          "a mirror is probed once: give both services the same settings for it, or set them "
+          "in the mirror's own healthcheck:");
+    return;
   }
 }
 

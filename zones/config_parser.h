@@ -109,12 +109,16 @@ struct HealthcheckBlock {
   std::optional<bool> tls_verify, initial_up;
   std::optional<std::string> ca_file;
   std::optional<CheckHost> check_host;
+  std::optional<unsigned> flap_changes;
+  std::optional<Seconds> flap_window, flap_hold_down;
 };
 
 // A service's block with what resolution needs from the service itself.
 struct ServiceHealthcheck {
   std::vector<std::string> mirrors;  // ids
   std::string host;                  // fqdn without the final dot
+  std::string name;                  // as written, for messages
+  SourcePos pos;                     // of its healthcheck: block, else of the service
   HealthcheckBlock block;
 };
 
@@ -197,7 +201,10 @@ class ConfigParser {
   void parse_freshness(const YAML::Node& node, HealthcheckBlock& block);
   void parse_canaries(const YAML::Node& node, HealthcheckBlock& block);
   void parse_ca_file(const YAML::Node& node, HealthcheckBlock& block);
+  void parse_flapping(const YAML::Node& node, HealthcheckBlock& block);
+  std::optional<Seconds> whole_seconds(const YAML::Node& node, std::string_view what);
   void resolve_probes(std::vector<MirrorConfig>& mirrors);
+  void check_services_agree(const MirrorConfig& mirror, size_t index);
   void check_freshness(const ProbeSettings& probe, const SourcePos& method_pos);
 
   std::string path_;

@@ -55,7 +55,11 @@ void ConfigParser::parse_zone(const YAML::Node& node, ZoneConfig& zone) {
     HealthcheckBlock health;
     parse_service(item, *origin_wire, service, health);
     std::string host = service.fqdn.empty() ? "" : service.fqdn.substr(0, service.fqdn.size() - 1);
-    service_health_.push_back({service.mirrors, std::move(host), std::move(health)});
+    SourcePos health_pos = service.pos;
+    const YAML::Node& fields_node = item;
+    if (fields_node.IsMap() && fields_node["healthcheck"]) health_pos = pos(fields_node["healthcheck"]);
+    service_health_.push_back(
+        {service.mirrors, std::move(host), service.name, health_pos, std::move(health)});
     zone.services.push_back(std::move(service));
   }
 }

@@ -114,6 +114,16 @@ TEST_F(SteeringAnswersExplain, DoesNotAllocate) {
   EXPECT_GT(length, 0u);
 }
 
+TEST_F(SteeringAnswersExplain, AnsweringWithEachMirrorsUsableAddressesDoesNotAllocate) {
+  dns::ClientSubnet client = ecs_client("130.149.7.0/24");
+  dns::DynamicAnswer answer;
+  testing::AllocationCounter counter;
+  snapshot->answers.answer(0, Family::V4, client, answer);
+  snapshot->answers.answer(0, Family::V6, client, answer);
+  EXPECT_EQ(counter.stop(), 0);
+  EXPECT_GT(answer.count, 0u);
+}
+
 // --- formatting on an engine built here: health, long lines --------------------
 
 class Lines : public LineSink {

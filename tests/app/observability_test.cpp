@@ -16,14 +16,91 @@ class ObservabilityTest : public ::testing::Test {
   std::string path =
       testing::write_temp_file("observability.yaml", testing::expand(testing::test_config(), 5353));
   std::shared_ptr<const Snapshot> snapshot = build_snapshot(load_config(path, 1), nullptr);
+  // What the checker published; the snapshot's own when null.
+  std::shared_ptr<const healthcheck::HealthState> checker_state;
   boost::asio::io_context io;
   metrics::QueryMetrics query_metrics;
   Observability observability{io, query_metrics, [this] { return snapshot; },
                               [this] {
+                                if (checker_state) return checker_state;
                                 return std::make_shared<const healthcheck::HealthState>(
                                     snapshot->engine.health());
                               }};
+
+  // Mirror 0 (berlin) judged at two addresses, the second as given.
+  void judge_second_address(healthcheck::MirrorHealth second) {
+    auto state = healthcheck::HealthState::all_up(snapshot->config.mirrors.size());
+    state.addresses.resize(state.mirrors.size());
+    healthcheck::AddressHealth first;
+    first.address = *IpAddress::parse("192.0.2.1");
+    state.addresses[0] = {first, {*IpAddress::parse("192.0.2.2"), second}};
+    state.mirrors[0] = second;
+    checker_state = std::make_shared<const healthcheck::HealthState>(state);
+  }
+
+  bool exposes(const std::string& line) {
+    return observability.metrics_text().find(line + "\n") != std::string::npos;
+  }
 };
+
+TEST_F(ObservabilityTest, FreshIsAbsentUntilAProbeCheckedFreshness) {
+  healthcheck::MirrorHealth down;
+  down.verdict = healthcheck::Verdict::Down;
+  judge_second_address(down);
+  EXPECT_EQ(observability.metrics_text().find("geosteer_mirror_fresh{mirror=\"berlin\"}"),
+            std::string::npos);
+  down.fresh = false;
+  judge_second_address(down);
+  EXPECT_TRUE(exposes("geosteer_mirror_fresh{mirror=\"berlin\"} 0"));
+}
+
+TEST_F(ObservabilityTest, EachAddressHasItsOwnUpGaugeAndTheMirrorItsWorst) {
+  healthcheck::MirrorHealth down;
+  down.verdict = healthcheck::Verdict::Down;
+  judge_second_address(down);
+  EXPECT_TRUE(exposes(R"(geosteer_mirror_address_up{mirror="berlin",address="192.0.2.1"} 1)"));
+  EXPECT_TRUE(exposes(R"(geosteer_mirror_address_up{mirror="berlin",address="192.0.2.2"} 0)"));
+  EXPECT_TRUE(exposes(R"(geosteer_mirror_up{mirror="berlin"} 0)"));
+  EXPECT_TRUE(exposes(R"(geosteer_mirror_flapping{mirror="berlin"} 0)"));
+}
+
+TEST_F(ObservabilityTest, FlappingAddressShowsInMetricsAndTheStatusModel) {
+  healthcheck::MirrorHealth flapping;
+  flapping.verdict = healthcheck::Verdict::Flapping;
+  flapping.reason = "flapping: 5 changes within 10m, now up";
+  judge_second_address(flapping);
+  EXPECT_TRUE(exposes(R"(geosteer_mirror_flapping{mirror="berlin"} 1)"));
+  metrics::StatusModel model = observability.status_model();
+  EXPECT_EQ(model.mirrors[0].state, "flapping");
+  EXPECT_TRUE(model.mirrors[0].flapping);
+  ASSERT_EQ(model.mirrors[0].addresses.size(), 2u);
+  EXPECT_EQ(model.mirrors[0].addresses[1].address, "192.0.2.2");
+  EXPECT_EQ(model.mirrors[0].addresses[1].state, "flapping");
+  EXPECT_EQ(model.mirrors[0].addresses[0].state, "up");
+}
+
+TEST_F(ObservabilityTest, TimedOutProbeCountsInTheLatencyHistogramAtTheTimeout) {
+  healthcheck::Target target;
+  target.mirror_id = "berlin";
+  target.settings.timeout = std::chrono::seconds(5);
+  healthcheck::ProbeResult result;
+  result.reason = "timeout after 5s";
+  result.timed_out = true;
+  observability.probe_result(target, result, {}, {});
+  EXPECT_TRUE(exposes(R"(geosteer_mirror_probe_latency_seconds_count{mirror="berlin"} 1)"));
+  EXPECT_TRUE(exposes(R"(geosteer_mirror_probe_latency_seconds_sum{mirror="berlin"} 5)"));
+  EXPECT_TRUE(exposes(R"(geosteer_mirror_probe_latency_seconds_bucket{mirror="berlin",le="2.5"} 0)"));
+}
+
+TEST_F(ObservabilityTest, RefusedProbeHasNoLatencyToCount) {
+  healthcheck::Target target;
+  target.mirror_id = "berlin";
+  healthcheck::ProbeResult result;
+  result.reason = "connect refused";
+  observability.probe_result(target, result, {}, {});
+  EXPECT_EQ(observability.metrics_text().find("geosteer_mirror_probe_latency_seconds_count{mirror=\"berlin\"}"),
+            std::string::npos);
+}
 
 TEST_F(ObservabilityTest, HealthzIsUnavailableUntilServing) {
   EXPECT_EQ(observability.handle("/healthz").status, 503u);

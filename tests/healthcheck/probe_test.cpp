@@ -162,6 +162,7 @@ TEST_F(ProbeTest, RefusedConnectionFails) {
   EXPECT_EQ(result.outcome, Outcome::Failed);
   EXPECT_EQ(result.reason, "connect refused");
   EXPECT_EQ(result.http_status, 0);
+  EXPECT_FALSE(result.timed_out);
 }
 
 TEST_F(ProbeTest, RestartedServerAnswersOnTheSamePortAgain) {
@@ -184,8 +185,18 @@ TEST_F(ProbeTest, SilenceAfterAcceptTimesOutWithinTheTimeout) {
   auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(result.outcome, Outcome::Failed);
   EXPECT_EQ(result.reason, "timeout after 500ms");
+  EXPECT_TRUE(result.timed_out);
+  EXPECT_FALSE(result.first_byte_ms.has_value());
   EXPECT_GE(elapsed, std::chrono::milliseconds(450));
   EXPECT_LT(elapsed, std::chrono::milliseconds(500) + std::chrono::seconds(3));
+}
+
+TEST_F(ProbeTest, WithoutAFreshnessMethodFreshnessIsUnknown) {
+  HttpTestServer server;
+  serve_cache_info(server);
+  ProbeResult result = probe(target_for(server));
+  EXPECT_EQ(result.outcome, Outcome::Ok);
+  EXPECT_FALSE(result.fresh.has_value());
 }
 
 TEST_F(ProbeTest, SilentHttpsServerTimesOutDuringTheHandshake) {
@@ -353,13 +364,27 @@ TEST_F(ProbeTest, GarbageInsteadOfHttpIsABadResponse) {
   EXPECT_EQ(result.reason, "bad HTTP response");
 }
 
-TEST_F(ProbeTest, OversizedBodyIsABadResponse) {
+TEST_F(ProbeTest, OversizedBodyFailsWithItsSizeAndTheStatusSent) {
   HttpTestServer server;
   server.set_response("/nix-cache-info",
                       TestResponse::ok(kCacheInfo + std::string(1024 * 1024, 'x')));
   ProbeResult result = probe(target_for(server));
   EXPECT_EQ(result.outcome, Outcome::Failed);
-  EXPECT_EQ(result.reason, "bad HTTP response");
+  EXPECT_EQ(result.reason, "body over 65536 bytes");
+  EXPECT_EQ(result.http_status, 200);
+  EXPECT_TRUE(result.first_byte_ms.has_value());
+}
+
+TEST_F(ProbeTest, OversizedChunkedBodyFailsWithItsSizeAndTheStatusSent) {
+  HttpTestServer server;
+  std::string chunk(70000, 'x');
+  server.set_response("/nix-cache-info",
+                      TestResponse::verbatim("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                             "11170\r\n" + chunk + "\r\n0\r\n\r\n"));
+  ProbeResult result = probe(target_for(server));
+  EXPECT_EQ(result.outcome, Outcome::Failed);
+  EXPECT_EQ(result.reason, "body over 65536 bytes");
+  EXPECT_EQ(result.http_status, 200);
 }
 
 TEST_F(ProbeTest, OversizedHeaderIsABadResponse) {
@@ -405,6 +430,7 @@ TEST_F(FreshnessTest, FreshUnixTraceIsOkWithItsLag) {
   ASSERT_TRUE(result.lag_seconds.has_value());
   EXPECT_GE(*result.lag_seconds, 299);
   EXPECT_LT(*result.lag_seconds, 360);
+  EXPECT_EQ(result.fresh, true);
 }
 
 TEST_F(FreshnessTest, Rfc3339TraceWithOffsetIsRead) {
@@ -433,6 +459,16 @@ TEST_F(FreshnessTest, TraceOlderThanMaxLagIsStale) {
   EXPECT_EQ(result.outcome, Outcome::Stale);
   EXPECT_EQ(result.reason, "stale: lag 9h > 6h");
   EXPECT_EQ(result.http_status, 200);
+  EXPECT_EQ(result.fresh, false);
+}
+
+TEST_F(FreshnessTest, FreshnessIsUnknownWhenLivenessFails) {
+  HttpTestServer server;
+  server.set_response("/nix-cache-info", TestResponse::with_status(503));
+  serve_trace(server, unix_time(system_clock::now()));
+  ProbeResult result = probe(trace_target(server));
+  EXPECT_EQ(result.outcome, Outcome::Failed);
+  EXPECT_FALSE(result.fresh.has_value());
 }
 
 TEST_F(FreshnessTest, MissingTraceIsStale) {
@@ -552,6 +588,7 @@ TEST_F(UpstreamTest, UnavailableUpstreamDoesNotMakeTheMirrorStale) {
   EXPECT_EQ(result.outcome, Outcome::Ok);
   EXPECT_NE(result.reason.find("upstream unavailable"), std::string::npos) << result.reason;
   EXPECT_FALSE(result.lag_seconds.has_value());
+  EXPECT_FALSE(result.fresh.has_value());
 }
 
 TEST_F(UpstreamTest, UpstreamIsFetchedOnceForEveryMirrorOfARound) {

@@ -117,15 +117,54 @@ TEST(Tracker, SuccessesWhileUpAreNoTransition) {
   EXPECT_EQ(tracker.health().last_transition, Clock::time_point{});
 }
 
-TEST(Tracker, ADifferentKindOfTroubleSwitchesAtOnce) {
-  Tracker tracker(thresholds(2, 3));
-  for (int i = 0; i < 3; ++i) tracker.record(stale(), kT0);
+TEST(Tracker, DownMirrorNeedsRiseStaleResultsToBecomeStale) {
+  Tracker tracker(thresholds(2, 1));
+  tracker.record(failed("connect refused"), kT0);
+  ASSERT_EQ(tracker.health().verdict, Verdict::Down);
+  EXPECT_FALSE(tracker.record(stale(), kT0 + std::chrono::seconds(5)));
+  EXPECT_EQ(tracker.health().verdict, Verdict::Down);  // one probe moves nothing
+  EXPECT_EQ(tracker.health().reason, "connect refused");
+  EXPECT_TRUE(tracker.record(stale(), kT0 + std::chrono::seconds(10)));
+  EXPECT_EQ(tracker.health().verdict, Verdict::Stale);
+  EXPECT_EQ(tracker.health().reason, "stale: lag 9h > 6h");
+  EXPECT_EQ(tracker.health().last_transition, kT0 + std::chrono::seconds(10));
+}
+
+TEST(Tracker, StaleMirrorNeedsRiseFailuresToGoDown) {
+  Tracker tracker(thresholds(2, 1));
+  tracker.record(stale(), kT0);
   ASSERT_EQ(tracker.health().verdict, Verdict::Stale);
-  EXPECT_TRUE(tracker.record(failed("connect refused"), kT0 + std::chrono::seconds(5)));
+  EXPECT_FALSE(tracker.record(failed("connect refused"), kT0));
+  EXPECT_EQ(tracker.health().verdict, Verdict::Stale);
+  EXPECT_TRUE(tracker.record(failed("connect refused"), kT0));
   EXPECT_EQ(tracker.health().verdict, Verdict::Down);
   EXPECT_EQ(tracker.health().reason, "connect refused");
-  EXPECT_EQ(tracker.health().last_transition, kT0 + std::chrono::seconds(5));
-  EXPECT_TRUE(tracker.record(stale(), kT0));
+}
+
+TEST(Tracker, ResultOfTheCurrentVerdictRestartsTheCountToLeaveIt) {
+  Tracker tracker(thresholds(2, 1));
+  tracker.record(failed(), kT0);
+  EXPECT_FALSE(tracker.record(ok(), kT0));
+  EXPECT_FALSE(tracker.record(failed(), kT0));
+  EXPECT_FALSE(tracker.record(ok(), kT0));
+  EXPECT_EQ(tracker.health().verdict, Verdict::Down);
+}
+
+TEST(Tracker, LeavingDownGoesOnlyAsFarAsEveryResultOfTheStreakReaches) {
+  Tracker tracker(thresholds(2, 1));
+  tracker.record(failed(), kT0);
+  EXPECT_FALSE(tracker.record(stale(), kT0));
+  EXPECT_TRUE(tracker.record(ok(), kT0));
+  EXPECT_EQ(tracker.health().verdict, Verdict::Stale);
+  EXPECT_EQ(tracker.health().reason, "stale: lag 9h > 6h");
+}
+
+TEST(Tracker, BetterAndWorseResultsMixedNeverLeaveABadVerdict) {
+  Tracker tracker(thresholds(2, 1));
+  tracker.record(stale(), kT0);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_FALSE(tracker.record(i % 2 == 0 ? ok() : failed(), kT0));
+  }
   EXPECT_EQ(tracker.health().verdict, Verdict::Stale);
 }
 
@@ -138,17 +177,121 @@ TEST(Tracker, SameTroubleWithANewReasonIsNoTransition) {
   EXPECT_EQ(tracker.health().last_transition, kT0);
 }
 
-TEST(Tracker, FlappingNeverTakesAnUpMirrorDown) {
+TEST(Tracker, FailuresWithSuccessesBetweenStillAddUp) {
   Tracker tracker(thresholds(2, 3));
-  for (int i = 0; i < 20; ++i) {
-    EXPECT_FALSE(tracker.record(i % 2 == 0 ? failed() : ok(), kT0));
-    EXPECT_FALSE(tracker.record(failed(), kT0));  // two failures in a row, still short of 3
-    EXPECT_FALSE(tracker.record(ok(), kT0));
-  }
-  EXPECT_EQ(tracker.health().verdict, Verdict::Up);
+  EXPECT_FALSE(tracker.record(failed(), kT0));
+  EXPECT_FALSE(tracker.record(ok(), kT0));  // one success clears nothing
+  EXPECT_FALSE(tracker.record(failed(), kT0));
+  EXPECT_FALSE(tracker.record(ok(), kT0));
+  EXPECT_TRUE(tracker.record(failed(), kT0));  // the third failure
+  EXPECT_EQ(tracker.health().verdict, Verdict::Down);
 }
 
-TEST(Tracker, FlappingNeverBringsADownMirrorBack) {
+TEST(Tracker, RiseSuccessesInARowClearTheFailures) {
+  Tracker tracker(thresholds(2, 3));
+  tracker.record(failed(), kT0);
+  tracker.record(failed(), kT0);
+  tracker.record(ok(), kT0);
+  tracker.record(ok(), kT0);  // the two failures are forgotten
+  EXPECT_FALSE(tracker.record(failed(), kT0));
+  EXPECT_FALSE(tracker.record(failed(), kT0));
+  EXPECT_EQ(tracker.health().verdict, Verdict::Up);
+  EXPECT_TRUE(tracker.record(failed(), kT0));
+  EXPECT_EQ(tracker.health().verdict, Verdict::Down);
+}
+
+TEST(Tracker, PendingFailuresShowInTheReasonWhileUp) {
+  Tracker tracker(thresholds(2, 3));
+  tracker.record(failed("HTTP 503"), kT0);
+  tracker.record(ok(), kT0);
+  EXPECT_EQ(tracker.health().verdict, Verdict::Up);
+  EXPECT_EQ(tracker.health().reason, "HTTP 503 (1 of 3 failures)");
+  tracker.record(ok(), kT0);
+  EXPECT_EQ(tracker.health().reason, "");
+}
+
+// One probe a second for 600 s, as in the trial that found the defects.
+constexpr int kTrialProbes = 600;
+
+TEST(Tracker, MirrorFailingEveryOtherProbeGoesDownAndStaysDown) {
+  Tracker tracker(thresholds(2, 2));
+  int transitions = 0;
+  for (int i = 0; i < kTrialProbes; ++i) {
+    transitions += tracker.record(i % 2 == 0 ? ok() : failed(), kT0 + std::chrono::seconds(i));
+  }
+  EXPECT_EQ(tracker.health().verdict, Verdict::Down);
+  EXPECT_EQ(tracker.health().reason, "HTTP 503");
+  EXPECT_EQ(tracker.health().last_transition, kT0 + std::chrono::seconds(3));  // fall failures
+  EXPECT_EQ(transitions, 1);
+}
+
+TEST(Tracker, MirrorUpUpDownDownIsMarkedFlappingAndStaysOut) {
+  ProbeSettings settings = thresholds(2, 2);
+  settings.flapping = {4, std::chrono::minutes(10), std::chrono::minutes(5)};
+  Tracker tracker(settings);
+  int transitions = 0, probes_answered = 0;
+  for (int i = 0; i < kTrialProbes; ++i) {
+    bool good = i % 4 < 2;
+    transitions += tracker.record(good ? ok() : failed(), kT0 + std::chrono::seconds(i));
+    probes_answered += tracker.health().usable();
+  }
+  EXPECT_EQ(tracker.health().verdict, Verdict::Flapping);
+  EXPECT_EQ(tracker.health().reason.rfind("flapping: ", 0), 0u) << tracker.health().reason;
+  // down, up, down, up, then the fifth change within the window: flapping for good.
+  EXPECT_EQ(transitions, 5);
+  EXPECT_LE(probes_answered, 12);
+}
+
+TEST(Tracker, FlappingMirrorComesBackOnceItHeldStillForTheHoldDown) {
+  ProbeSettings settings = thresholds(1, 1);
+  settings.flapping = {2, std::chrono::minutes(10), std::chrono::minutes(5)};
+  Tracker tracker(settings);
+  tracker.record(failed(), kT0);
+  tracker.record(ok(), kT0 + std::chrono::seconds(1));
+  EXPECT_TRUE(tracker.record(failed(), kT0 + std::chrono::seconds(2)));
+  ASSERT_EQ(tracker.health().verdict, Verdict::Flapping);
+  EXPECT_FALSE(tracker.record(ok(), kT0 + std::chrono::seconds(3)));  // still flapping
+  EXPECT_FALSE(tracker.record(ok(), kT0 + std::chrono::seconds(3) + std::chrono::minutes(4)));
+  EXPECT_EQ(tracker.health().verdict, Verdict::Flapping);
+  EXPECT_TRUE(tracker.record(ok(), kT0 + std::chrono::seconds(3) + std::chrono::minutes(5)));
+  EXPECT_EQ(tracker.health().verdict, Verdict::Up);
+  EXPECT_EQ(tracker.health().reason, "");
+}
+
+TEST(Tracker, ChangesSpreadWiderThanTheWindowAreNoFlapping) {
+  ProbeSettings settings = thresholds(1, 1);
+  settings.flapping = {2, std::chrono::minutes(10), std::chrono::minutes(5)};
+  Tracker tracker(settings);
+  for (int i = 0; i < 10; ++i) {
+    tracker.record(i % 2 == 0 ? failed() : ok(), kT0 + std::chrono::minutes(6) * i);
+    EXPECT_NE(tracker.health().verdict, Verdict::Flapping) << i;
+  }
+}
+
+TEST(Tracker, ReconfiguredThresholdsJudgeTheNextResultWithTheCountersKept) {
+  Tracker tracker(thresholds(2, 3));
+  tracker.record(failed(), kT0);
+  tracker.record(failed(), kT0);
+  ProbeSettings fewer = thresholds(2, 2);
+  fewer.jitter = 0.5;
+  tracker.reconfigure(fewer);
+  EXPECT_EQ(tracker.health().verdict, Verdict::Up);
+  EXPECT_TRUE(tracker.record(failed(), kT0));  // the third failure, over a fall of 2
+  EXPECT_EQ(tracker.health().verdict, Verdict::Down);
+}
+
+TEST(Tracker, FreshnessIsUnknownUntilAProbeChecksIt) {
+  Tracker tracker(thresholds(2, 3));
+  EXPECT_FALSE(tracker.health().fresh.has_value());
+  tracker.record(failed("connect refused"), kT0);
+  EXPECT_FALSE(tracker.health().fresh.has_value());
+  ProbeResult checked = stale();
+  checked.fresh = false;
+  tracker.record(checked, kT0);
+  EXPECT_EQ(tracker.health().fresh, false);
+}
+
+TEST(Tracker, AlternatingResultsNeverBringADownMirrorBack) {
   Tracker tracker(thresholds(2, 3, false));
   for (int i = 0; i < 20; ++i) {
     EXPECT_FALSE(tracker.record(ok(), kT0));

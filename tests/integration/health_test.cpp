@@ -189,6 +189,25 @@ TEST_F(HealthSteering, ReloadWithAMirrorAddedBeforeKeepsTheOthersHealth) {
   }
 }
 
+TEST_F(HealthSteering, ReloadWithChangedProbeSettingsKeepsTheHealth) {
+  start_geosteer();
+  berlin_->stop();
+  ASSERT_TRUE(wait_for_answer("127.0.0.3", kFallDeadline)) << server_->log();
+  // Only the probe settings change: berlin's verdict must not start over (from
+  // initial: up, which would answer it again until fall probes failed).
+  std::string text = config();
+  text.replace(text.find("jitter: 0.1"), 11, "jitter: 0.2");
+  text.replace(text.find("timeout: 1s"), 11, "timeout: 2s");
+  text.replace(text.find("initial: down"), 13, "initial: up");
+  server_->rewrite_config(text);
+  server_->send_signal(SIGHUP);
+  ASSERT_TRUE(wait_for_log("generation 2", kMargin)) << server_->log();
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(answer_for_berlin(), "127.0.0.3");
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
 TEST_F(HealthSteering, AllStoppedGivesFallbackThenFailOpen) {
   start_geosteer();
   berlin_->stop();
@@ -276,15 +295,71 @@ mirrors:
 };
 
 TEST_F(DualStackHealth, BrokenIpv6LeavesOnlyTheAaaaAnswers) {
-  // initial: down, so both families of dual must have passed their own probes.
-  ASSERT_TRUE(wait_for_log("mirror dual (IPv4): down -> up", kRiseDeadline)) << server_->log();
-  ASSERT_TRUE(wait_for_log("mirror dual (IPv6): down -> up", kRiseDeadline)) << server_->log();
+  // initial: down, so both addresses of dual must have passed their own probes.
+  ASSERT_TRUE(wait_for_log("mirror dual (127.0.0.5): down -> up", kRiseDeadline)) << server_->log();
+  ASSERT_TRUE(wait_for_log("mirror dual ([::1]): down -> up", kRiseDeadline)) << server_->log();
   ASSERT_TRUE(wait_for_explanation("AAAA: dual", kRiseDeadline)) << explanation();
   dual_v6_->stop();
   EXPECT_TRUE(wait_for_explanation("AAAA: other", kFallDeadline)) << explanation() << server_->log();
   EXPECT_NE(explanation().find("\"A: dual"), std::string::npos) << explanation();
-  EXPECT_NE(server_->log().find("mirror dual (IPv6): up -> down (connect refused)"), std::string::npos)
+  EXPECT_NE(server_->log().find("mirror dual ([::1]): up -> down (connect refused)"), std::string::npos)
       << server_->log();
+}
+
+// Every address a mirror is answered with is probed and judged on its own: of two
+// loopback addresses, the one where nothing listens leaves the answers while the
+// other serves.
+class PerAddressHealth : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    live_ = std::make_unique<NginxMirror>(
+        NginxMirrorOptions{"127.0.0.7", "", "", substitute_cache_files(unix_now())});
+    std::string port = std::to_string(live_->http_port());
+    server_ = std::make_unique<GeosteerServer>(R"(server: {listen: ["127.0.0.1:{{PORT}}"]}
+metrics: {listen: "127.0.0.1:{{METRICS_PORT}}"}
+geoip: {databases: ["{{FIXTURES}}/flat-ipv4.mmdb"]}
+healthcheck: {interval: )" + std::to_string(kInterval.count()) + R"(ms, timeout: 1s, rise: 2, fall: 2,
+              initial: down}
+zones:
+  - origin: example.org.
+    soa: {mname: ns1.example.org., rname: hostmaster.example.org.}
+    ns: [ns1.example.org.]
+    services:
+      - {name: mirrors, mirrors: [pair], answers: 1}
+mirrors:
+  - {id: pair, url: "http://pair.mirror.test:)" + port + R"(/", ipv4: [127.0.0.7, 127.0.0.8],
+     location: {lat: 52.52, lon: 13.40}}
+)");
+  }
+
+  std::vector<std::string> answer() const {
+    return short_lines(server_->dig("mirrors.example.org A +short +subnet=" + std::string(kBerlinClient)));
+  }
+
+  std::unique_ptr<NginxMirror> live_;
+  std::unique_ptr<GeosteerServer> server_;
+};
+
+TEST_F(PerAddressHealth, AddressThatIsDownLeavesTheAnswersWhileTheOtherServes) {
+  auto start = Clock::now();
+  std::vector<std::string> got;
+  while (Clock::now() - start < kRiseDeadline) {
+    got = answer();
+    if (got == std::vector<std::string>{"127.0.0.7"}) break;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  // initial: down, so only the live address's own probes can have brought it in.
+  EXPECT_EQ(got, std::vector<std::string>{"127.0.0.7"}) << server_->log();
+  EXPECT_NE(server_->log().find("mirror pair (127.0.0.7): down -> up"), std::string::npos)
+      << server_->log();
+  std::string metrics = server_->http_get("/metrics");
+  EXPECT_NE(metrics.find(R"(geosteer_mirror_address_up{mirror="pair",address="127.0.0.7"} 1)"),
+            std::string::npos) << metrics;
+  EXPECT_NE(metrics.find(R"(geosteer_mirror_address_up{mirror="pair",address="127.0.0.8"} 0)"),
+            std::string::npos) << metrics;
+  std::string status = server_->http_get("/status.json");
+  EXPECT_NE(status.find(R"({"address":"127.0.0.8","state":"down","reason":"connect refused"})"),
+            std::string::npos) << status;
 }
 
 }  // namespace

@@ -258,6 +258,57 @@ TEST(StatusJson, HoldsTheModelsValues) {
   EXPECT_EQ(json["services"][1]["mirrors"].array.size(), 2u);
 }
 
+// A mirror with two addresses, one of them down, and one that is flapping.
+StatusModel model_with_addresses() {
+  StatusModel model = sample_model();
+  MirrorStatus& berlin = model.mirrors[0];
+  berlin.state = "down";
+  berlin.reason = "192.0.2.2: connect refused";
+  berlin.fresh = true;
+  berlin.addresses = {{"192.0.2.1", "up", ""}, {"192.0.2.2", "down", "connect refused"}};
+  MirrorStatus& tokyo = model.mirrors[1];
+  tokyo.state = "flapping";
+  tokyo.reason = "flapping: 5 changes within 10m, now up";
+  tokyo.flapping = true;
+  tokyo.addresses = {{"192.0.2.9", "flapping", tokyo.reason}};
+  return model;
+}
+
+TEST(StatusJson, HoldsEachAddressFreshnessAndFlapping) {
+  JsonValue json = parse_json(render_status_json(model_with_addresses()));
+  const JsonValue& berlin = json["mirrors"][0];
+  ASSERT_EQ(berlin["addresses"].array.size(), 2u);
+  EXPECT_EQ(berlin["addresses"][1]["address"].string, "192.0.2.2");
+  EXPECT_EQ(berlin["addresses"][1]["state"].string, "down");
+  EXPECT_EQ(berlin["addresses"][1]["reason"].string, "connect refused");
+  EXPECT_TRUE(berlin["fresh"].boolean);
+  EXPECT_FALSE(berlin["flapping"].boolean);
+  const JsonValue& tokyo = json["mirrors"][1];
+  EXPECT_TRUE(tokyo["flapping"].boolean);
+  EXPECT_EQ(tokyo["state"].string, "flapping");
+  EXPECT_TRUE(tokyo["fresh"].is_null());  // never checked
+}
+
+TEST(StatusHtml, ListsEachAddressOfAMirrorWithSeveral) {
+  std::string html = render_status_html(model_with_addresses());
+  std::string berlin = row_of(html, "substitutes.guix.example.org.", "berlin");
+  EXPECT_TRUE(contains(berlin, "<li data-address=\"192.0.2.2\">192.0.2.2 <span class=\"badge "
+                               "state-down\">down</span> connect refused</li>"))
+      << berlin;
+  EXPECT_TRUE(contains(berlin, "<li data-address=\"192.0.2.1\">")) << berlin;
+  // One address: its state is the mirror's, no list.
+  EXPECT_FALSE(contains(row_of(html, "substitutes.guix.example.org.", "tokyo"), "<li"));
+}
+
+TEST(StatusHtml, FlappingHasAStateOfItsOwn) {
+  std::string html = render_status_html(model_with_addresses());
+  std::string tokyo = row_of(html, "substitutes.guix.example.org.", "tokyo");
+  EXPECT_TRUE(contains(tokyo, "<tr class=\"mirror state-flapping\" data-mirror=\"tokyo\">"))
+      << tokyo;
+  std::string legend = html.substr(html.find("<g class=\"legend\""));
+  EXPECT_TRUE(contains(legend, ">flapping</text>"));
+}
+
 TEST(StatusJson, EscapesQuotesBackslashesAndControlCharacters) {
   StatusModel model = sample_model();
   std::string hostile = "say \"hi\" \\ then\nnew line\t\x01\x1f </script> caf\xc3\xa9 \xe2\x82\xac";

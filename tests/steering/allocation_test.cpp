@@ -37,24 +37,39 @@ Engine make_engine() {
   service.network_overrides = {{prefix("203.0.113.0/24"), {1}}, {prefix("2001:db8:99::/48"), {2}}};
   auto geoip = GeoIp::open({fixture("flat-ipv4.mmdb"), fixture("flat-ipv6.mmdb"),
                             fixture("nested-city.mmdb")});
-  return Engine(mirrors, {service}, geoip, nullptr);
+  // Judged per address: m0 has a second IPv4 address that is down.
+  mirrors[0].ipv4.push_back(ip("192.0.2.11"));
+  auto health = std::make_shared<healthcheck::HealthState>(healthcheck::HealthState::all_up(4));
+  health->addresses.resize(4);
+  healthcheck::AddressHealth down;
+  down.address = ip("192.0.2.11");
+  down.health.verdict = healthcheck::Verdict::Down;
+  health->addresses[0].push_back(down);
+  return Engine(mirrors, {service}, geoip, health);
 }
 
-TEST(SteeringAllocations, ChooseAndLookupDoNotAllocate) {
+TEST(SteeringAllocations, ChooseLookupAndAnswerAddressesDoNotAllocate) {
   Engine engine = make_engine();
   const IpAddress clients[] = {ip("130.149.7.7"),  ip("1.2.4.8"),     ip("41.1.2.3"),
                                ip("203.0.113.9"),  ip("100.64.1.1"),  ip("5.5.1.1"),
                                ip("2001:638::1"),  ip("2001:db8:99::1"), ip("2a00::1")};
   unsigned chosen = 0;
+  size_t answered = 0;
   AllocationCounter counter;
   for (const IpAddress& address : clients) {
     Client client{address, static_cast<uint8_t>(address.bits()), true};
-    chosen += engine.choose(0, Family::V4, client).count;
-    chosen += engine.choose(0, Family::V6, client).count;
+    for (Family family : {Family::V4, Family::V6}) {
+      Decision decision = engine.choose(0, family, client);
+      chosen += decision.count;
+      for (uint16_t mirror : decision.chosen()) {
+        answered += engine.answer_addresses(mirror, family).size();
+      }
+    }
   }
   long allocated = counter.stop();
   EXPECT_EQ(allocated, 0);
   EXPECT_GT(chosen, 0u);
+  EXPECT_GT(answered, 0u);
 }
 
 TEST(SteeringAllocations, CounterSeesAllocations) {

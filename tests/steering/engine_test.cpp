@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -423,25 +424,90 @@ TEST(EngineReason, NamesAreStable) {
 namespace geosteer::steering {
 namespace {
 
-// A mirror whose IPv6 is broken but whose IPv4 works: health judged per family.
-class PerFamilyHealthTest : public EngineTest {
+// Each address is judged on its own: bordeaux has two IPv4 addresses and one IPv6.
+class PerAddressHealthTest : public EngineTest {
  protected:
-  void SetUp() override {
+  const IpAddress first_v4 = ip("192.0.2.10"), second_v4 = ip("192.0.2.11"),
+                  only_v6 = ip("2001:db8:1::10");
+
+  void SetUp() override { mirrors[kBordeaux].ipv4.push_back(second_v4); }
+
+  static healthcheck::AddressHealth judged(IpAddress address, healthcheck::Verdict verdict) {
+    healthcheck::AddressHealth a;
+    a.address = address;
+    a.health.verdict = verdict;
+    return a;
+  }
+
+  void set_addresses(healthcheck::Verdict first, healthcheck::Verdict second,
+                     healthcheck::Verdict v6) {
     auto state = healthcheck::HealthState::all_up(mirrors.size());
-    state.by_family.assign(mirrors.size(), {healthcheck::Verdict::Up, healthcheck::Verdict::Up});
-    state.by_family[kBordeaux][1] = healthcheck::Verdict::Down;
-    state.mirrors[kBordeaux].verdict = healthcheck::Verdict::Down;  // the worse family, for operators
+    state.addresses.resize(mirrors.size());
+    state.addresses[kBordeaux] = {judged(first_v4, first), judged(second_v4, second),
+                                  judged(only_v6, v6)};
+    state.mirrors[kBordeaux].verdict = std::max({first, second, v6});  // the worst, for operators
     health = std::make_shared<const healthcheck::HealthState>(state);
+  }
+
+  std::vector<IpAddress> answered(uint16_t mirror, Family family) const {
+    Engine e = engine();
+    auto span = e.answer_addresses(mirror, family);
+    return {span.begin(), span.end()};
   }
 };
 
-TEST_F(PerFamilyHealthTest, BrokenIpv6LeavesOnlyTheAaaaAnswers) {
-  // Bordeaux would come first from Berlin; the next IPv6 mirrors by distance answer.
-  EXPECT_EQ(ids(choose("130.149.7.7", Family::V6)), (Strings{"us-east", "tokyo"}));
+TEST_F(PerAddressHealthTest, EveryAddressUpIsAnswered) {
+  set_addresses(healthcheck::Verdict::Up, healthcheck::Verdict::Up, healthcheck::Verdict::Up);
+  EXPECT_EQ(answered(kBordeaux, Family::V4), (std::vector<IpAddress>{first_v4, second_v4}));
 }
 
-TEST_F(PerFamilyHealthTest, WorkingIpv4KeepsTheMirrorInTheAAnswers) {
+TEST_F(PerAddressHealthTest, AnAddressDownLeavesTheAnswersWhileTheOtherServes) {
+  set_addresses(healthcheck::Verdict::Down, healthcheck::Verdict::Up, healthcheck::Verdict::Up);
+  EXPECT_EQ(answered(kBordeaux, Family::V4), (std::vector<IpAddress>{second_v4}));
+  EXPECT_EQ(engine().verdict(kBordeaux, Family::V4), healthcheck::Verdict::Up);
   EXPECT_EQ(ids(choose("130.149.7.7", Family::V4)), (Strings{"berlin", "bordeaux"}));
+}
+
+TEST_F(PerAddressHealthTest, MirrorWithNoUsableAddressInTheFamilyIsNotUsableForIt) {
+  set_addresses(healthcheck::Verdict::Up, healthcheck::Verdict::Up, healthcheck::Verdict::Down);
+  EXPECT_EQ(engine().verdict(kBordeaux, Family::V6), healthcheck::Verdict::Down);
+  // Bordeaux would come first from Berlin; the next IPv6 mirrors by distance answer.
+  EXPECT_EQ(ids(choose("130.149.7.7", Family::V6)), (Strings{"us-east", "tokyo"}));
+  EXPECT_EQ(ids(choose("130.149.7.7", Family::V4)), (Strings{"berlin", "bordeaux"}));
+}
+
+TEST_F(PerAddressHealthTest, MirrorAnsweredFromALowerTierGivesItsBestAddresses) {
+  set_addresses(healthcheck::Verdict::Stale, healthcheck::Verdict::Down, healthcheck::Verdict::Down);
+  auto state = *health;
+  for (uint16_t m = 0; m < mirrors.size(); ++m) {
+    if (m != kBordeaux) state.mirrors[m].verdict = healthcheck::Verdict::Down;
+  }
+  health = std::make_shared<const healthcheck::HealthState>(state);
+  Decision d = choose("130.149.7.7", Family::V4);
+  EXPECT_EQ(ids(d), (Strings{"bordeaux"}));
+  EXPECT_EQ(d.tier, Tier::Stale);
+  EXPECT_EQ(answered(kBordeaux, Family::V4), (std::vector<IpAddress>{first_v4}));
+}
+
+TEST_F(PerAddressHealthTest, FailingOpenAnswersEveryAddressOfAMirrorAllDown) {
+  set_addresses(healthcheck::Verdict::Down, healthcheck::Verdict::Down, healthcheck::Verdict::Down);
+  EXPECT_EQ(answered(kBordeaux, Family::V4), (std::vector<IpAddress>{first_v4, second_v4}));
+}
+
+TEST_F(PerAddressHealthTest, AddressAddedSinceTheStateCountsAsUp) {
+  set_addresses(healthcheck::Verdict::Down, healthcheck::Verdict::Down, healthcheck::Verdict::Up);
+  IpAddress added = ip("192.0.2.12");
+  mirrors[kBordeaux].ipv4.push_back(added);
+  EXPECT_EQ(answered(kBordeaux, Family::V4), (std::vector<IpAddress>{added}));
+}
+
+TEST_F(EngineTest, FlappingFallbackMirrorStaysOutOfTheFallbackTier) {
+  set_all(healthcheck::Verdict::Down);
+  set_verdict(kBordeaux, healthcheck::Verdict::Flapping);
+  set_verdict(kBerlin, healthcheck::Verdict::Slow);
+  Decision d = choose("130.149.7.7");
+  EXPECT_EQ(ids(d), (Strings{"berlin"}));
+  EXPECT_EQ(d.tier, Tier::Fallback);
 }
 
 }  // namespace

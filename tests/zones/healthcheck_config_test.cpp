@@ -1,5 +1,6 @@
 // The `healthcheck:` blocks: parsing, validation with positions, and resolution per
-// mirror (defaults, then global, then the first service listing it, then its own).
+// mirror (defaults, then global, then the services listing it, which must agree,
+// then its own).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -168,36 +169,106 @@ TEST(HealthcheckConfig, MostSpecificBlockWinsKeyByKey) {
   EXPECT_EQ(tokyo.liveness.expect_status, 200u);
 }
 
-TEST(HealthcheckConfig, FirstServiceListingTheMirrorApplies) {
-  Config c = parse_config_text(
-      "geoip: {databases: [city.mmdb]}\n"
-      "zones:\n"
-      "  - origin: example.org.\n"
-      "    soa: {mname: ns1, rname: hostmaster}\n"
-      "    ns: [ns1]\n"
-      "    services:\n"
-      "      - {name: a, mirrors: [tokyo], healthcheck: {interval: 11s}}\n"
-      "      - {name: b, mirrors: [berlin, tokyo], healthcheck: {interval: 22s, check_host: "
-      "service}}\n"
-      "  - origin: example.net.\n"
-      "    soa: {mname: ns1, rname: hostmaster}\n"
-      "    ns: [ns1]\n"
-      "    services: [{name: c, mirrors: [berlin], healthcheck: {interval: 33s}}]\n"
-      "mirrors:\n"
-      "  - {id: berlin, url: \"https://berlin.example/\", ipv4: [192.0.2.1]}\n"
-      "  - {id: tokyo, url: \"https://tokyo.example/\", ipv4: [192.0.2.2]}\n"
-      "  - {id: spare, url: \"https://spare.example/\", ipv4: [192.0.2.3]}\n"
-      "healthcheck: {interval: 44s}\n",
-      "test.yaml");
+// Two services in two zones; `a` lists tokyo, `b` lists berlin and tokyo, `c` lists
+// berlin. Each service's healthcheck block starts at a known position:
+//   a: line 7, b: line 8, c: line 12, all at column 58.
+std::string two_services(const std::string& a, const std::string& b, const std::string& c,
+                         const std::string& tokyo = "") {
+  return "geoip: {databases: [city.mmdb]}\n"
+         "zones:\n"
+         "  - origin: example.org.\n"
+         "    soa: {mname: ns1, rname: hostmaster}\n"
+         "    ns: [ns1]\n"
+         "    services:\n"
+         "      - {name: a, mirrors: [tokyo],         healthcheck: {" + a + "}}\n"
+         "      - {name: b, mirrors: [berlin, tokyo], healthcheck: {" + b + "}}\n"
+         "  - origin: example.net.\n"
+         "    soa: {mname: ns1, rname: hostmaster}\n"
+         "    ns: [ns1]\n"
+         "    services: [{name: c, mirrors: [berlin], healthcheck: {" + c + "}}]\n"
+         "mirrors:\n"
+         "  - {id: berlin, url: \"https://berlin.example/\", ipv4: [192.0.2.1]}\n"
+         "  - {id: tokyo, url: \"https://tokyo.example/\", ipv4: [192.0.2.2], healthcheck: {" +
+         tokyo + "}}\n"
+         "  - {id: spare, url: \"https://spare.example/\", ipv4: [192.0.2.3]}\n"
+         "healthcheck: {interval: 44s}\n";
+}
+
+TEST(HealthcheckConfig, ServicesAgreeingOnAMirrorsSettingsApplyThem) {
+  Config c = parse_config_text(two_services("interval: 11s", "interval: 11s", "interval: 11s"),
+                               "test.yaml");
   EXPECT_EQ(mirror(c, "tokyo").probe.interval, seconds(11));
-  EXPECT_EQ(mirror(c, "tokyo").probe.check_host, CheckHost::Mirror);
-  EXPECT_EQ(mirror(c, "tokyo").service_host, "a.example.org");
-  EXPECT_EQ(mirror(c, "berlin").probe.interval, seconds(22));
-  EXPECT_EQ(mirror(c, "berlin").probe.check_host, CheckHost::Service);
-  EXPECT_EQ(mirror(c, "berlin").service_host, "b.example.org");
+  EXPECT_EQ(mirror(c, "berlin").probe.interval, seconds(11));
   // A mirror no service lists is still probed, with the global settings.
   EXPECT_EQ(mirror(c, "spare").probe.interval, seconds(44));
   EXPECT_EQ(mirror(c, "spare").service_host, "");
+}
+
+TEST(HealthcheckConfig, CheckHostServiceNamesTheServiceListingTheMirror) {
+  Config c = parse_config_text(config("check_host: service"), "test.yaml");
+  EXPECT_EQ(mirror(c, "berlin").probe.check_host, CheckHost::Service);
+  EXPECT_EQ(mirror(c, "berlin").service_host, "www.example.org");
+}
+
+TEST(HealthcheckConfig, AKeyTheMirrorSetsItselfSettlesADisagreement) {
+  Config c = parse_config_text(two_services("interval: 11s", "", "", "interval: 5s"), "test.yaml");
+  EXPECT_EQ(mirror(c, "tokyo").probe.interval, seconds(5));
+}
+
+TEST(HealthcheckConfigErrors, ServicesProbingAMirrorDifferentlyNameBothPlaces) {
+  EXPECT_EQ(only_error(two_services("interval: 11s", "", "")),
+            "test.yaml:8:58: error: mirror 'tokyo' gets other health settings (interval) from "
+            "service 'b' than from service 'a' at test.yaml:7:58 (a mirror is probed once: give "
+            "both services the same settings for it, or set them in the mirror's own "
+            "healthcheck:)");
+}
+
+TEST(HealthcheckConfigErrors, ServicesDisagreeingOnANestedSettingNameIt) {
+  EXPECT_EQ(only_error(two_services("", "flapping: {changes: 9}", "flapping: {changes: 9}")),
+            "test.yaml:8:58: error: mirror 'tokyo' gets other health settings (flapping) from "
+            "service 'b' than from service 'a' at test.yaml:7:58 (a mirror is probed once: give "
+            "both services the same settings for it, or set them in the mirror's own "
+            "healthcheck:)");
+}
+
+TEST(HealthcheckConfigErrors, CheckHostServiceUnderTwoServiceNamesIsAConflict) {
+  try {
+    parse_config_text(two_services("check_host: service", "check_host: service",
+                                   "check_host: service"),
+                      "test.yaml");
+    ADD_FAILURE() << "expected an error";
+  } catch (const ConfigErrors& e) {
+    // Each mirror would be probed under the name of either service.
+    ASSERT_EQ(e.errors().size(), 2u) << e.what();
+    EXPECT_EQ(e.errors()[0].str(),
+              "test.yaml:8:58: error: mirror 'tokyo' gets other health settings (check_host: "
+              "service) from service 'b' than from service 'a' at test.yaml:7:58 (a mirror is "
+              "probed once: give both services the same settings for it, or set them in the "
+              "mirror's own healthcheck:)");
+    EXPECT_EQ(e.errors()[1].pos.str(), "test.yaml:12:58");
+    EXPECT_NE(e.errors()[1].message.find("mirror 'berlin'"), std::string::npos);
+  }
+}
+
+TEST(HealthcheckConfig, FlappingSettingsHaveDefaultsAndResolveKeyByKey) {
+  Config c = parse_config_text(config("flapping: {changes: 6}", "flapping: {hold_down: 2m}",
+                                      "flapping: {window: 15m}"),
+                               "test.yaml");
+  const auto& berlin = mirror(c, "berlin").probe.flapping;
+  EXPECT_EQ(berlin.changes, 6u);
+  EXPECT_EQ(berlin.window, minutes(15));
+  EXPECT_EQ(berlin.hold_down, minutes(2));
+  Config defaults = parse_config_text(config(""), "test.yaml");
+  EXPECT_EQ(mirror(defaults, "tokyo").probe.flapping, healthcheck::FlapSettings{});
+}
+
+TEST(HealthcheckConfigErrors, FlappingKeysAreChecked) {
+  EXPECT_EQ(only_error(config("", "", "flapping: {change: 3}")),
+            "test.yaml:16:26: error: unknown key 'change' in 'flapping' (did you mean 'changes'?)");
+  EXPECT_EQ(only_error(config("", "", "flapping: {window: 1500ms}")),
+            "test.yaml:16:34: error: 'window' must be whole seconds, got '1500ms'");
+  EXPECT_EQ(only_error(config("", "", "flapping: {changes: 0}")),
+            "test.yaml:16:35: error: 'changes' must be between 1 and 1000, got 0");
 }
 
 TEST(HealthcheckConfig, GlobalConcurrencyIsTheCheckers) {
