@@ -198,6 +198,7 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
   SnapshotStore store;
   metrics::QueryMetrics query_metrics;
   dns::ServerOptions options = server_options(loaded->config);
+  raise_open_files_limit(loaded->config);
   std::string started = std::to_string(loaded->config.zones.size()) + " zone(s) on " +
                         listen_list(loaded->config) + " (udp+tcp), identity " +
                         loaded->config.server.identity;
@@ -205,7 +206,6 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
   Control control(control_io, cl.config_path, std::move(loaded), store, query_metrics);
   SnapshotHandler handler(store, query_metrics);
   std::unique_ptr<dns::Server> server;
-  raise_open_files_limit(loaded->config);
   try {
     server = std::make_unique<dns::Server>(std::move(options), handler);
     control.start();
