@@ -19,6 +19,7 @@
 #include "common/ip.h"
 #include "common/limits.h"
 #include "healthcheck/settings.h"
+#include "ratelimit/settings.h"
 
 namespace geosteer::zones {
 
@@ -65,6 +66,7 @@ struct ServerConfig {
   unsigned tcp_max_connections = 512;
   uint16_t max_udp_payload = 1232;  // our own EDNS buffer size (DNS flag day 2020)
   unsigned threads = 0;              // 0: one per core
+  ratelimit::Settings rate_limit;    // response rate limiting of UDP answers
 };
 
 struct MetricsConfig {
