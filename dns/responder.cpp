@@ -117,6 +117,9 @@ class Resolution {
   }
 
   uint16_t rcode() const { return rcode_; }
+  // For rate limiting: see QueryOutcome::key_name.
+  std::string_view key_name() const { return key_name_.empty() ? qname() : key_name_; }
+  bool explained() const { return explained_; }
   bool authoritative() const { return authoritative_; }
   bool truncated() const { return truncated_; }
   bool tailored() const { return tailored_; }
@@ -180,6 +183,7 @@ class Resolution {
       switch (found.kind) {
         case zones::Lookup::Kind::NxDomain:
           rcode_ = wire::rcode::NxDomain;
+          key_name_ = zone->origin();
           add_negative(*zone);
           return;
         case zones::Lookup::Kind::EmptyNonTerminal:
@@ -187,12 +191,16 @@ class Resolution {
           return;
         case zones::Lookup::Kind::Delegation:
           // Inside a chain the target's data is elsewhere: the client chases it.
-          if (hop == 0) answer_delegation(*zone, *found.node);
+          if (hop == 0) {
+            key_name_ = found.node->owner;
+            answer_delegation(*zone, *found.node);
+          }
           return;
         case zones::Lookup::Kind::Found:
           break;
       }
       const zones::Node& node = *found.node;
+      if (hop == 0 && found.wildcard) key_name_ = node.owner;
       const zones::RRset* cname = node.find(rrtype::CNAME);
       if (cname == nullptr || qtype() == rrtype::CNAME || qtype() == rrtype::ANY ||
           cname->rdata.empty()) {
@@ -327,7 +335,7 @@ class Resolution {
     if (length == 0) return false;
     add(Section::Answer, owner, rrtype::TXT, wire::rrclass::In, 0,
         {rdata, std::min(length, sizeof rdata)});
-    tailored_ = true;
+    tailored_ = explained_ = true;
     scope_prefix_ = std::max(scope_prefix_, client_.source_prefix);
     return true;
   }
@@ -363,6 +371,8 @@ class Resolution {
   ClientSubnet client_;
 
   uint16_t rcode_ = wire::rcode::NoError;
+  std::string_view key_name_;  // empty: the query name
+  bool explained_ = false;
   bool authoritative_ = false;
   bool truncated_ = false;
   bool tailored_ = false;
@@ -431,6 +441,21 @@ uint16_t response_flags(const wire::Header& query, uint16_t rcode, bool authorit
   return static_cast<uint16_t>(flags | (rcode & 0x0F));
 }
 
+// How a response rate limiter counts this response (see QueryOutcome).
+void classify(uint16_t rcode, bool explained, std::string_view key_name, QueryOutcome& outcome) {
+  using Kind = QueryOutcome::Kind;
+  if (rcode == wire::rcode::NxDomain) {
+    outcome.kind = Kind::NxDomain;
+  } else if (rcode != wire::rcode::NoError) {
+    outcome.kind = Kind::Error;
+  } else {
+    outcome.kind = explained ? Kind::Explanation : Kind::Answer;
+  }
+  size_t length = std::min(key_name.size(), sizeof outcome.key_name);
+  std::memcpy(outcome.key_name, key_name.data(), length);
+  outcome.key_name_length = static_cast<uint8_t>(length);
+}
+
 }  // namespace
 
 Responder::Responder(const zones::ZoneSet& zones, const DynamicAnswers& dynamic,
@@ -469,10 +494,12 @@ size_t Responder::respond(std::span<const uint8_t> query_message, const RequestI
   writer.reserve(opt.size());
 
   bool authoritative = false, truncated = false;
+  if (rcode != wire::rcode::NoError) classify(rcode, false, query.question.canonical_name(), result);
   if (rcode == wire::rcode::NoError) {
     Resolution resolution(zones_, dynamic_, options_, query, info, writer);
     resolution.run();
     rcode = resolution.rcode();
+    classify(rcode, resolution.explained(), resolution.key_name(), result);
     authoritative = resolution.authoritative();
     truncated = resolution.truncated();
     // Static and negative answers hold for every client: scope 0 (RFC 7871 section

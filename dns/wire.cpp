@@ -236,6 +236,35 @@ ParseStatus parse_query(std::span<const uint8_t> message, Query& query) {
   return ParseStatus::Ok;
 }
 
+size_t truncate_to_question(std::span<uint8_t> message, size_t length) {
+  if (length > message.size()) return 0;
+  Reader reader(message.first(length));
+  Header header;
+  Question question;
+  if (!read_header(reader, header) || header.qdcount != 1 || !read_question(reader, question)) {
+    return 0;
+  }
+  size_t question_end = reader.position();
+  RrFields rr;
+  size_t opt_start = 0, opt_end = 0;
+  unsigned records = header.ancount + header.nscount + header.arcount;
+  for (unsigned i = 0; i < records; ++i) {
+    size_t start = reader.position();
+    if (!read_rr(reader, rr)) return 0;
+    if (rr.type == kTypeOpt) {
+      opt_start = start;
+      opt_end = reader.position();
+    }
+  }
+  // The OPT RR's owner is the root, never a compression pointer: it moves as is.
+  std::memmove(&message[question_end], &message[opt_start], opt_end - opt_start);
+  uint16_t flags = static_cast<uint16_t>(header.flags | flag::Tc);
+  uint8_t counts[] = {static_cast<uint8_t>(flags >> 8), static_cast<uint8_t>(flags), 0, 1, 0, 0,
+                      0, 0, 0, static_cast<uint8_t>(opt_end > opt_start ? 1 : 0)};
+  std::memcpy(&message[2], counts, sizeof counts);
+  return question_end + (opt_end - opt_start);
+}
+
 size_t opt_record_size(std::span<const EdnsOption> options) {
   size_t size = 1 + kRrFixedSize;  // root owner
   for (const EdnsOption& option : options) size += 4 + option.data.size();

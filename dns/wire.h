@@ -103,6 +103,13 @@ struct Query {
 // so that a FORMERR response can still echo the question and the OPT RR.
 ParseStatus parse_query(std::span<const uint8_t> message, Query& query);
 
+// Cuts one of our responses down to its question and OPT RR, with TC set: the
+// empty truncated reply that tells a client to ask again over TCP (RFC 7766
+// section 6.2; the "slip" of response rate limiting). The OPT RR stays, as a
+// response to an EDNS query carries one (RFC 6891 section 7). Returns the new
+// length, or 0 when `message` cannot be read as a response with one question.
+size_t truncate_to_question(std::span<uint8_t> message, size_t length);
+
 struct EdnsOption {
   uint16_t code = 0;
   std::span<const uint8_t> data;
