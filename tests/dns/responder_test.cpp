@@ -921,6 +921,94 @@ TEST_F(ResponderTest, OutcomeOfAnInvalidClientSubnetIsNoEcs) {
   EXPECT_FALSE(outcome.ecs);
 }
 
+// --- QueryOutcome: the response's class, for response rate limiting --------------
+
+std::string wire(std::string_view text) {
+  Bytes name = test::wire_name(text);
+  return {name.begin(), name.end()};
+}
+
+TEST_F(ResponderTest, AnAnswerIsKeyedByTheQueryName) {
+  ask(query("WWW.example.org."));
+  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::Answer);
+  EXPECT_EQ(outcome.key(), wire("www.example.org."));
+}
+
+TEST_F(ResponderTest, NoDataIsAnAnswerKeyedByTheQueryName) {
+  ask(query("www.example.org.", kTypeMx));
+  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::Answer);
+  EXPECT_EQ(outcome.key(), wire("www.example.org."));
+}
+
+TEST_F(ResponderTest, AWildcardAnswerIsKeyedByTheWildcard) {
+  ask(query("random1234.wild.example.org."));
+  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::Answer);
+  EXPECT_EQ(outcome.key(), wire("*.wild.example.org."));
+}
+
+TEST_F(ResponderTest, AReferralIsKeyedByTheZoneCut) {
+  ask(query("random1234.sub.example.org."));
+  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::Answer);
+  EXPECT_EQ(outcome.key(), wire("sub.example.org."));
+}
+
+TEST_F(ResponderTest, NxDomainIsKeyedByTheZone) {
+  ask(query("random1234.example.org."));
+  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::NxDomain);
+  EXPECT_EQ(outcome.key(), wire("example.org."));
+}
+
+TEST_F(ResponderTest, RefusedIsAnError) {
+  ask(query("www.example.net."));
+  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::Error);
+}
+
+TEST_F(ResponderTest, FormErrIsAnError) {
+  Bytes message = test::make_query(query("www.example.org."));
+  message.push_back(0);
+  ask_raw(message);
+  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::Error);
+}
+
+TEST_F(ResponderTest, TheExplanationIsItsOwnKind) {
+  ask(with_ecs(query("_geosteer.mirror.example.org.", kTypeTxt), 1, 24, {198, 51, 100}));
+  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::Explanation);
+  EXPECT_EQ(outcome.key(), wire("_geosteer.mirror.example.org."));
+}
+
+// --- wire::truncate_to_question: the slip of rate limiting ----------------------
+
+TEST_F(ResponderTest, ATruncatedCopyKeepsTheQuestionAndSetsTc) {
+  Packet full = ask(query("Www.Example.org."));
+  ASSERT_NE(full, nullptr);
+  size_t length = wire::truncate_to_question(buffer, response_size);
+  Packet slip = test::decode({buffer.data(), length});
+  ASSERT_NE(slip, nullptr);
+  EXPECT_TRUE(ldns_pkt_tc(slip.get()));
+  EXPECT_TRUE(ldns_pkt_qr(slip.get()));
+  EXPECT_EQ(ldns_pkt_id(slip.get()), ldns_pkt_id(full.get()));
+  EXPECT_EQ(test::question_name(slip), "Www.Example.org.");
+  EXPECT_EQ(ldns_pkt_ancount(slip.get()), 0);
+  EXPECT_EQ(ldns_pkt_nscount(slip.get()), 0);
+  EXPECT_EQ(ldns_pkt_arcount(slip.get()), 0);
+}
+
+TEST_F(ResponderTest, ATruncatedCopyKeepsTheOptRecord) {
+  QuerySpec spec = query("ns1.example.org.", kTypeNs);
+  spec.qname = "example.org.";
+  spec.edns = test::EdnsSpec{};
+  spec.edns->options = {test::nsid_option()};
+  ASSERT_NE(ask(spec), nullptr);
+  size_t length = wire::truncate_to_question(buffer, response_size);
+  Packet slip = test::decode({buffer.data(), length});
+  ASSERT_NE(slip, nullptr);
+  EXPECT_TRUE(ldns_pkt_tc(slip.get()));
+  EXPECT_EQ(ldns_pkt_ancount(slip.get()), 0);
+  EXPECT_EQ(ldns_pkt_edns_udp_size(slip.get()), 1232);
+  EXPECT_EQ(test::edns_option(slip, 3), Bytes(std::string_view("ns1.geosteer.test").begin(),
+                                               std::string_view("ns1.geosteer.test").end()));
+}
+
 TEST(ResponderWithoutOutcome, AnswersAsWithOne) {
   zones::ZoneSet zones = zones::ZoneBuilder::make_set({example_org()});
   FakeDynamicAnswers dynamic;
