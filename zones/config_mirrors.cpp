@@ -1,0 +1,100 @@
+// The mirrors: section: ids, URLs, addresses and locations.
+#include "zones/config_parser.h"
+
+namespace geosteer::zones::parsing {
+
+// --- mirrors -------------------------------------------------------------------
+
+void ConfigParser::parse_mirrors(const YAML::Node& node, std::vector<MirrorConfig>& mirrors) {
+  if (!expect(node, YAML::NodeType::Sequence, "'mirrors'")) return;
+  for (const auto& item : node) {
+    MirrorConfig mirror;
+    mirror.pos = pos(item);
+    HealthcheckBlock health;
+    parse_mirror(item, mirror, health);
+    mirrors.push_back(std::move(mirror));
+    mirror_health_.push_back(std::move(health));
+  }
+}
+
+void ConfigParser::parse_mirror(const YAML::Node& node, MirrorConfig& mirror,
+                                HealthcheckBlock& health) {
+  auto f = fields(node, "mirror", {"id", "url", "ipv4", "ipv6", "location", "drain",
+                                   "healthcheck"});
+  if (!f) return;
+  if (const Entry* e = required(*f, "id", "mirror")) parse_mirror_id(e->value, mirror);
+  if (const Entry* e = required(*f, "url", "mirror")) parse_url(e->value, mirror);
+  size_t errors_before = errors_.size();
+  if (const Entry* e = f->find("ipv4")) parse_addresses(e->value, Family::V4, mirror.ipv4);
+  if (const Entry* e = f->find("ipv6")) parse_addresses(e->value, Family::V6, mirror.ipv6);
+  // Only when no bad address was reported already: that error says enough.
+  if (mirror.ipv4.empty() && mirror.ipv6.empty() && errors_.size() == errors_before) {
+    error(node, "mirror " + quoted(mirror.id) + " has no address", "add ipv4: or ipv6:");
+  }
+  if (const Entry* e = f->find("location")) mirror.location = parse_location(e->value);
+  if (const Entry* e = f->find("drain")) {
+    if (auto drain = boolean(e->value, "'drain'")) mirror.drain = *drain;
+  }
+  if (const Entry* e = f->find("healthcheck")) health = parse_healthcheck(e->value, nullptr);
+}
+
+void ConfigParser::parse_mirror_id(const YAML::Node& node, MirrorConfig& mirror) {
+  auto id = scalar(node, "'id'");
+  if (!id) return;
+  bool valid = !id->empty() && std::all_of(id->begin(), id->end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+  if (!valid) {
+    error(node, "invalid mirror id " + quoted(*id),
+          "use letters, digits, '-', '_' and '.' only");
+    return;
+  }
+  mirror.id = *id;
+  auto first = std::find_if(mirror_ids_.begin(), mirror_ids_.end(),
+                            [&](const auto& known) { return known.first == *id; });
+  if (first != mirror_ids_.end()) {
+    error(node, "duplicate mirror id " + quoted(*id), "first defined at " + first->second.str());
+    return;
+  }
+  mirror_ids_.emplace_back(*id, pos(node));
+}
+
+void ConfigParser::parse_url(const YAML::Node& node, MirrorConfig& mirror) {
+  if (auto url = http_url(node, "'url'", "mirror URL")) mirror.url = *url;
+}
+
+void ConfigParser::parse_addresses(const YAML::Node& node, Family family,
+                                   std::vector<IpAddress>& out) {
+  const bool v4 = family == Family::V4;
+  const std::string key = v4 ? "'ipv4'" : "'ipv6'";
+  if (!expect(node, YAML::NodeType::Sequence, key)) return;
+  for (const auto& item : node) {
+    auto text = scalar(item, "an address in " + key);
+    if (!text) continue;
+    auto address = IpAddress::parse(*text);
+    if (!address) {
+      error(item, "invalid IP address " + quoted(*text) + " in " + key);
+    } else if (address->family != family) {
+      error(item, quoted(*text) + " is an " + (v4 ? "IPv6" : "IPv4") + " address, but " + key +
+                      " lists " + (v4 ? "IPv4" : "IPv6") + " addresses only",
+            std::string("move it to ") + (v4 ? "ipv6:" : "ipv4:"));
+    } else {
+      out.push_back(*address);
+    }
+  }
+}
+
+std::optional<GeoPoint> ConfigParser::parse_location(const YAML::Node& node) {
+  auto f = fields(node, "location", {"lat", "lon"});
+  if (!f) return std::nullopt;
+  const Entry* lat_entry = required(*f, "lat", "location");
+  const Entry* lon_entry = required(*f, "lon", "location");
+  std::optional<double> lat, lon;
+  if (lat_entry) lat = real(lat_entry->value, "latitude 'lat'", -90, 90);
+  if (lon_entry) lon = real(lon_entry->value, "longitude 'lon'", -180, 180);
+  if (!lat || !lon) return std::nullopt;
+  return GeoPoint{*lat, *lon};
+}
+
+
+}  // namespace geosteer::zones::parsing

