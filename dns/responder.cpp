@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 #include <string_view>
 
 #include "common/dname.h"
@@ -385,9 +386,13 @@ class Resolution {
 // kept: a response to an EDNS query always carries OPT (RFC 6891 section 7).
 class OptPlan {
  public:
-  OptPlan(const wire::Edns& edns, bool badvers, std::string_view identity, size_t room)
+  OptPlan(const wire::Edns& edns, bool badvers, std::string_view identity,
+          std::span<const uint8_t> cookie, size_t room)
       : edns_(edns) {
     if (!edns.present || badvers) return;  // BADVERS answers with a bare OPT
+    // RFC 7873 section 5.2: the client cookie and our server cookie, first, so that
+    // NSID giving way to the answer never takes the cookie with it.
+    if (!cookie.empty()) options_[count_++] = {wire::edns_option::Cookie, cookie};
     if (edns.nsid_requested) {
       // RFC 5001 section 2.2: the identity, unless it would crowd out the answer.
       std::span<const uint8_t> data{reinterpret_cast<const uint8_t*>(identity.data()),
@@ -425,7 +430,7 @@ class OptPlan {
   }
 
   const wire::Edns& edns_;
-  wire::EdnsOption options_[2];
+  wire::EdnsOption options_[3];
   size_t count_ = 0;
   wire::EdnsOption* ecs_ = nullptr;
   uint8_t ecs_data_[4 + 16] = {};
@@ -439,6 +444,18 @@ uint16_t response_flags(const wire::Header& query, uint16_t rcode, bool authorit
   if (authoritative) flags |= wire::flag::Aa;
   if (truncated) flags |= wire::flag::Tc;
   return static_cast<uint16_t>(flags | (rcode & 0x0F));
+}
+
+// RFC 7873: the COOKIE option of the response, written into `out`; empty when
+// the query had none or cookies are off.
+std::span<const uint8_t> plan_cookie(const wire::Query& query, const RequestInfo& info,
+                                     const ResponderOptions& options,
+                                     std::span<uint8_t, kCookieOptionSize> out,
+                                     QueryOutcome& outcome) {
+  if (!options.cookie_secret || !query.edns.cookie.present) return {};
+  outcome.cookie = answer_cookie(*options.cookie_secret, query.edns.cookie, info.source,
+                                 options.unix_time(), out);
+  return out;
 }
 
 // How a response rate limiter counts this response (see QueryOutcome).
@@ -457,6 +474,8 @@ void classify(uint16_t rcode, bool explained, std::string_view key_name, QueryOu
 }
 
 }  // namespace
+
+uint32_t system_unix_time() { return static_cast<uint32_t>(std::time(nullptr)); }
 
 Responder::Responder(const zones::ZoneSet& zones, const DynamicAnswers& dynamic,
                      ResponderOptions options)
@@ -490,7 +509,10 @@ size_t Responder::respond(std::span<const uint8_t> query_message, const RequestI
     writer.add_question(q.received_name(), q.qtype, q.qclass);  // always fits in 512
   }
   uint16_t rcode = check_query(status, query);
-  OptPlan opt(edns, rcode == wire::rcode::BadVers, options_.identity, limit - writer.size());
+  uint8_t cookie_buffer[kCookieOptionSize];
+  std::span<const uint8_t> cookie = plan_cookie(query, info, options_, cookie_buffer, result);
+  OptPlan opt(edns, rcode == wire::rcode::BadVers, options_.identity, cookie,
+              limit - writer.size());
   writer.reserve(opt.size());
 
   bool authoritative = false, truncated = false;

@@ -5,11 +5,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "common/ip.h"
+#include "dns/cookie.h"
 #include "zones/zone.h"
 
 namespace geosteer::dns {
@@ -64,6 +66,7 @@ struct QueryOutcome {
   uint16_t rcode = 0;      // extended (12-bit) RCODE of the response
   bool truncated = false;
   bool ecs = false;        // the query carried a valid ECS option
+  CookieStatus cookie = CookieStatus::None;  // Valid: the source address is proven
   Kind kind = Kind::Answer;
   // What identifies the response within its kind (canonical wire name): the query
   // name; for a wildcard answer the wildcard, for a referral the zone cut, for
@@ -74,9 +77,14 @@ struct QueryOutcome {
   std::string_view key() const { return {key_name, key_name_length}; }
 };
 
+uint32_t system_unix_time();  // seconds since the epoch, for server cookies
+
 struct ResponderOptions {
   std::string identity;             // CHAOS id.server / hostname.bind, NSID
   uint16_t max_udp_payload = 1232;  // our EDNS UDP payload size
+  // DNS cookies (RFC 7873) are answered when a secret is given, else ignored.
+  std::optional<CookieSecret> cookie_secret;
+  uint32_t (*unix_time)() = system_unix_time;  // injected by tests
 };
 
 class Responder {

@@ -30,7 +30,7 @@ namespace qtype {
 constexpr uint16_t Tkey = 249, Tsig = 250, Ixfr = 251, Axfr = 252, Mailb = 253, Maila = 254;
 }
 namespace edns_option {
-constexpr uint16_t Nsid = 3, ClientSubnet = 8;
+constexpr uint16_t Nsid = 3, ClientSubnet = 8, Cookie = 10;
 }
 namespace ecs_family {
 constexpr uint16_t Ipv4 = 1, Ipv6 = 2;
@@ -74,6 +74,17 @@ struct ClientSubnetOption {
   uint8_t address_length = 0;  // ceil(source_prefix / 8)
 };
 
+// DNS COOKIE option (RFC 7873 section 4), kept as received: a client cookie of 8
+// octets, and a server cookie of 8 to 32 octets when the client had one from us.
+struct CookieOption {
+  static constexpr size_t kClientSize = 8;
+  static constexpr size_t kMaxServerSize = 32;
+  bool present = false;
+  uint8_t client[kClientSize] = {};
+  uint8_t server[kMaxServerSize] = {};
+  uint8_t server_length = 0;  // 0, or 8..32
+};
+
 struct Edns {
   bool present = false;  // one well-formed OPT RR was in the additional section
   uint16_t udp_payload = 0;
@@ -82,6 +93,7 @@ struct Edns {
   bool dnssec_ok = false;
   bool nsid_requested = false;
   ClientSubnetOption client_subnet;
+  CookieOption cookie;
 };
 
 enum class ParseStatus {
@@ -97,6 +109,7 @@ struct Query {
   Question question;
   Edns edns;
   bool client_subnet_malformed = false;  // the FORMERR comes from the ECS option itself
+  bool cookie_malformed = false;         // the FORMERR comes from the COOKIE option itself
 };
 
 // Parses a query message. Everything parsed before a malformation stays filled in

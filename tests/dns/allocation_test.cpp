@@ -80,7 +80,7 @@ class ResponderAllocationTest : public ::testing::Test {
 
   zones::ZoneSet zones = zones::ZoneBuilder::make_set({zone()});
   StaticDynamicAnswers dynamic;
-  Responder responder{zones, dynamic, ResponderOptions{"ns1.geosteer.test", 1232}};
+  Responder responder{zones, dynamic, ResponderOptions{"ns1.geosteer.test", 1232, CookieSecret{1, 2, 3}, system_unix_time}};
   std::array<uint8_t, 65535> buffer{};
 };
 
@@ -112,6 +112,14 @@ TEST_F(ResponderAllocationTest, FormErrDoesNotAllocate) {
   test::Bytes malformed = query("www.example.org.", 1);
   malformed.push_back(0);
   EXPECT_EQ(allocations_answering(malformed, Transport::Udp), 0);
+}
+
+TEST_F(ResponderAllocationTest, AnsweringACookieDoesNotAllocate) {
+  test::QuerySpec spec;
+  spec.qname = "www.example.org.";
+  spec.edns = test::EdnsSpec{};
+  spec.edns->options = {{wire::edns_option::Cookie, test::Bytes(24, 0x5a)}};
+  EXPECT_EQ(allocations_answering(test::make_query(spec), Transport::Udp), 0);
 }
 
 // The rate limiter's verdict on an answer and the slip it may turn into, as app/

@@ -33,6 +33,15 @@ const char* const kSoa =
 
 IpAddress v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) { return IpAddress::v4({a, b, c, d}); }
 
+// Cookies are answered with this secret at this time (RFC 9018 Appendix A.1).
+const CookieSecret kCookieSecret = {0xe5, 0xe9, 0x73, 0xe5, 0xa6, 0xb2, 0xa4, 0x3f,
+                                    0x48, 0xe7, 0xdc, 0x84, 0x9e, 0x37, 0xbf, 0xcf};
+uint32_t cookie_time() { return 1559731985; }
+
+ResponderOptions options(std::string identity = "ns1.geosteer.test") {
+  return {std::move(identity), 1232, kCookieSecret, cookie_time};
+}
+
 class FakeDynamicAnswers : public DynamicAnswers {
  public:
   void answer(int service, Family family, const ClientSubnet& client,
@@ -146,7 +155,7 @@ class ResponderTest : public ::testing::Test {
 
   zones::ZoneSet zone_set = zones::ZoneBuilder::make_set({example_org(), glue_test()});
   FakeDynamicAnswers dynamic;
-  Responder responder{zone_set, dynamic, ResponderOptions{"ns1.geosteer.test", 1232}};
+  Responder responder{zone_set, dynamic, options()};
   IpAddress source = v4(203, 0, 113, 7);
   std::array<uint8_t, 65535> buffer{};
   size_t response_size = 0;
@@ -639,7 +648,7 @@ TEST_F(ResponderTest, NsidRequestGetsTheIdentity) {
 }
 
 TEST_F(ResponderTest, NsidTooLongForTheResponseIsLeftOut) {
-  Responder verbose{zone_set, dynamic, ResponderOptions{std::string(600, 'n'), 1232}};
+  Responder verbose{zone_set, dynamic, options(std::string(600, 'n'))};
   QuerySpec spec = query("www.example.org.");
   spec.edns = test::EdnsSpec{512, 0, false, {test::nsid_option()}};
   Bytes message = test::make_query(spec);
@@ -976,6 +985,112 @@ TEST_F(ResponderTest, TheExplanationIsItsOwnKind) {
   EXPECT_EQ(outcome.key(), wire("_geosteer.mirror.example.org."));
 }
 
+// --- DNS cookies (RFC 7873, RFC 9018) ----------------------------------------------
+
+const Bytes kClientCookie = {0x24, 0x64, 0xc4, 0xab, 0xcf, 0x10, 0xc9, 0x57};
+
+QuerySpec with_cookie(QuerySpec spec, Bytes cookie) {
+  spec.edns = test::EdnsSpec{};
+  spec.edns->options.push_back({wire::edns_option::Cookie, std::move(cookie)});
+  return spec;
+}
+
+Bytes concat(Bytes a, const Bytes& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// The server cookie we hand `client_ip` at cookie_time().
+Bytes our_server_cookie(const IpAddress& client_ip) {
+  auto cookie = make_server_cookie(kCookieSecret, std::span<const uint8_t, 8>(kClientCookie.data(), 8),
+                                   client_ip, cookie_time());
+  return {cookie.begin(), cookie.end()};
+}
+
+TEST_F(ResponderTest, AClientCookieIsAnsweredWithItAndOurServerCookie) {
+  Packet p = ask(with_cookie(query("www.example.org."), kClientCookie));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(rcode(p), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(test::edns_option(p, wire::edns_option::Cookie),
+            concat(kClientCookie, our_server_cookie(source)));
+  EXPECT_EQ(outcome.cookie, CookieStatus::ClientOnly);
+}
+
+TEST_F(ResponderTest, OurServerCookieSentBackIsValid) {
+  Packet p = ask(with_cookie(query("www.example.org."), concat(kClientCookie, our_server_cookie(source))));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(rcode(p), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(outcome.cookie, CookieStatus::Valid);
+}
+
+TEST_F(ResponderTest, AServerCookieFromAnotherAddressIsAnsweredAsIfOnlyTheClientCookieWasSent) {
+  Bytes foreign = concat(kClientCookie, our_server_cookie(v4(198, 51, 100, 100)));
+  Packet p = ask(with_cookie(query("www.example.org."), foreign));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(rcode(p), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(ldns_pkt_ancount(p.get()), 1);
+  EXPECT_EQ(outcome.cookie, CookieStatus::ClientOnly);
+  EXPECT_EQ(test::edns_option(p, wire::edns_option::Cookie),
+            concat(kClientCookie, our_server_cookie(source)));
+}
+
+TEST_F(ResponderTest, TheCookieComesWithErrorsToo) {
+  Packet p = ask(with_cookie(query("www.example.net."), kClientCookie));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(rcode(p), LDNS_RCODE_REFUSED);
+  EXPECT_TRUE(test::edns_option(p, wire::edns_option::Cookie));
+}
+
+TEST_F(ResponderTest, TwoCookieOptionsAreFormErr) {
+  QuerySpec spec = with_cookie(query("www.example.org."), kClientCookie);
+  spec.edns->options.push_back({wire::edns_option::Cookie, kClientCookie});
+  Packet p = ask(spec);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(rcode(p), LDNS_RCODE_FORMERR);
+}
+
+TEST(ResponderWithoutCookieSecret, IgnoresCookies) {
+  zones::ZoneSet zones = zones::ZoneBuilder::make_set({example_org()});
+  FakeDynamicAnswers dynamic;
+  Responder responder{zones, dynamic, ResponderOptions{"ns1.geosteer.test", 1232, std::nullopt, cookie_time}};
+  std::array<uint8_t, 512> out{};
+  Bytes message = test::make_query(with_cookie(QuerySpec{}, kClientCookie));
+  size_t size = responder.respond(message, {Transport::Udp, v4(203, 0, 113, 7)}, out);
+  Packet p = test::decode({out.data(), size});
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(ldns_pkt_get_rcode(p.get()), LDNS_RCODE_NOERROR);
+  EXPECT_FALSE(test::edns_option(p, wire::edns_option::Cookie));
+}
+
+// RFC 7873 section 5.2.2: fewer than 8 octets, 9 to 15, or more than 40.
+class ResponderMalformedCookieTest : public ResponderTest,
+                                     public ::testing::WithParamInterface<size_t> {};
+
+TEST_P(ResponderMalformedCookieTest, IsFormErrEchoingTheOptWithoutACookie) {
+  Packet p = ask(with_cookie(query("www.example.org."), Bytes(GetParam(), 0x5a)));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(rcode(p), LDNS_RCODE_FORMERR);
+  EXPECT_EQ(ldns_pkt_ancount(p.get()), 0);
+  EXPECT_EQ(ldns_pkt_edns_udp_size(p.get()), 1232);
+  EXPECT_FALSE(test::edns_option(p, wire::edns_option::Cookie));
+  EXPECT_EQ(outcome.cookie, CookieStatus::None);
+}
+
+INSTANTIATE_TEST_SUITE_P(Lengths, ResponderMalformedCookieTest,
+                         ::testing::Values(0, 1, 7, 9, 15, 41, 48));
+
+class ResponderWellFormedCookieTest : public ResponderTest,
+                                      public ::testing::WithParamInterface<size_t> {};
+
+TEST_P(ResponderWellFormedCookieTest, IsAnswered) {
+  Packet p = ask(with_cookie(query("www.example.org."), Bytes(GetParam(), 0x5a)));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(rcode(p), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(test::edns_option(p, wire::edns_option::Cookie)->size(), kCookieOptionSize);
+}
+
+INSTANTIATE_TEST_SUITE_P(Lengths, ResponderWellFormedCookieTest, ::testing::Values(8, 16, 24, 40));
+
 // --- wire::truncate_to_question: the slip of rate limiting ----------------------
 
 TEST_F(ResponderTest, ATruncatedCopyKeepsTheQuestionAndSetsTc) {
@@ -1012,7 +1127,7 @@ TEST_F(ResponderTest, ATruncatedCopyKeepsTheOptRecord) {
 TEST(ResponderWithoutOutcome, AnswersAsWithOne) {
   zones::ZoneSet zones = zones::ZoneBuilder::make_set({example_org()});
   FakeDynamicAnswers dynamic;
-  Responder responder{zones, dynamic, ResponderOptions{"ns1.geosteer.test", 1232}};
+  Responder responder{zones, dynamic, options()};
   std::array<uint8_t, 512> out{};
   Bytes message = test::make_query(QuerySpec{});
   EXPECT_GT(responder.respond(message, {Transport::Udp, v4(203, 0, 113, 7)}, out), 0u);
