@@ -25,6 +25,9 @@ LimitedResponse limit_response(ratelimit::Limiter& limiter, const dns::QueryOutc
                                const dns::RequestInfo& info, std::span<uint8_t> response,
                                size_t length, ratelimit::Limiter::Clock::time_point now) {
   if (length == 0 || info.transport != dns::Transport::Udp) return {ratelimit::Verdict::Send, length};
+  // A valid server cookie proves the client receives what is sent to its address:
+  // no one else can be the victim of the answer (as BIND does, RFC 7873 section 1).
+  if (outcome.cookie == dns::CookieStatus::Valid) return {ratelimit::Verdict::Send, length};
   // The key is the address the response goes to: an ECS option names someone else,
   // and is as easy to forge as the rest of the query.
   ratelimit::Response key{info.source, response_class(outcome.kind), outcome.key(), outcome.qtype};

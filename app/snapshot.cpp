@@ -1,5 +1,7 @@
 #include "app/snapshot.h"
 
+#include <random>
+
 #include "app/explanation.h"
 
 namespace geosteer::app {
@@ -7,6 +9,25 @@ namespace {
 
 steering::Client steering_client(const dns::ClientSubnet& client) {
   return {client.address, client.source_prefix, client.from_ecs};
+}
+
+// Drawn once per process, so that reloads keep the cookies clients hold valid.
+const dns::CookieSecret& process_cookie_secret() {
+  static const dns::CookieSecret secret = [] {
+    std::random_device random;
+    dns::CookieSecret s;
+    for (auto& byte : s) byte = static_cast<uint8_t>(random());
+    return s;
+  }();
+  return secret;
+}
+
+dns::ResponderOptions responder_options(const zones::ServerConfig& server) {
+  dns::ResponderOptions options;
+  options.identity = server.identity;
+  options.max_udp_payload = server.max_udp_payload;
+  options.cookie_secret = server.cookie_secret.value_or(process_cookie_secret());
+  return options;
 }
 
 }  // namespace
@@ -75,8 +96,7 @@ Snapshot::Snapshot(std::shared_ptr<const LoadedConfig> loaded_in,
       counters(metrics ? std::optional<SteeringCounters>(std::in_place, *metrics, *loaded)
                        : std::nullopt),
       answers(engine, counters ? &*counters : nullptr),
-      responder(loaded->zones, answers,
-                dns::ResponderOptions{config.server.identity, config.server.max_udp_payload}) {}
+      responder(loaded->zones, answers, responder_options(config.server)) {}
 
 void SnapshotStore::publish(std::shared_ptr<const Snapshot> snapshot) {
   current_.store(std::move(snapshot), std::memory_order_release);

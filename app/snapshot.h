@@ -28,7 +28,7 @@ struct LoadedConfig {
   std::vector<steering::ServiceSpec> services;
   // Response rate limiting of UDP answers; its table is made here, at load, and
   // shared by the query threads. A reload starts with a fresh table.
-  std::unique_ptr<ratelimit::Limiter> limiter;
+  std::shared_ptr<ratelimit::Limiter> limiter;
   uint64_t generation = 0;  // counts successful loads
 };
 

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,11 +29,9 @@ constexpr auto kFloodDuration = 2s;
 // The test configuration with a rate limit that forgives quickly (window 1s) and
 // tells 127.0.0.1 from 127.0.0.2 (a /32 per client instead of a /24).
 std::string rate_limited_config() {
-  std::string config = test_config();
-  const std::string anchor = "  tcp_idle_timeout: 2s\n";
-  config.insert(config.find(anchor) + anchor.size(),
-                "  rate_limit: {responses_per_second: 100, window: 1s, slip: 2, ipv4_prefix: 32}\n");
-  return config;
+  return with_server_setting(
+      test_config(),
+      "  rate_limit: {responses_per_second: 100, window: 1s, slip: 2, ipv4_prefix: 32}");
 }
 
 // "substitutes.guix.example.org. A" with EDNS, as a resolver would send it.
@@ -181,6 +180,41 @@ TEST_F(RateLimit, TcpIsNeverLimitedEvenDuringAFlood) {
   flooder.join();
   ASSERT_FALSE(statuses.empty());
   EXPECT_EQ(statuses, std::vector<std::string>(statuses.size(), "NOERROR 2"));
+}
+
+// "; COOKIE: 0123456789abcdef0100000065f0a1b2c3d4e5f6a7b8c9d0 (good)" -> the hex.
+std::string dig_cookie(const std::string& output) {
+  std::smatch m;
+  if (std::regex_search(output, m, std::regex(R"(; COOKIE: ([0-9a-f]+))"))) return m[1];
+  return "";
+}
+
+TEST_F(RateLimit, AClientCookieIsAnsweredWithAServerCookieThatDigAccepts) {
+  std::string out = server.dig("substitutes.guix.example.org A +cookie");
+  EXPECT_EQ(dig_status(out), "NOERROR");
+  EXPECT_EQ(dig_cookie(out).size(), 48u) << out;  // 8 octets of client, 16 of server cookie
+  EXPECT_NE(out.find("(good)"), std::string::npos) << out;
+}
+
+TEST_F(RateLimit, AValidServerCookieIsNotLimitedDuringAFlood) {
+  std::string cookie = dig_cookie(server.dig("substitutes.guix.example.org A +cookie"));
+  ASSERT_EQ(cookie.size(), 48u);
+  std::atomic<bool> flooding{true};
+  std::thread flooder([&] {
+    flood(server.port());
+    flooding = false;
+  });
+  std::this_thread::sleep_for(500ms);  // well into the flood, 127.0.0.1's account in debt
+  std::vector<std::string> results;
+  for (int i = 0; i < 5 && flooding; ++i) {
+    // dig sends from 127.0.0.1 too; the cookie proves it is really there.
+    std::string out = server.dig("substitutes.guix.example.org A +cookie=" + cookie);
+    results.push_back(dig_status(out) + (dig_has_flag(out, "tc") ? " tc" : "") + " " +
+                      std::to_string(dig_section(out, "ANSWER").size()));
+  }
+  flooder.join();
+  ASSERT_FALSE(results.empty());
+  EXPECT_EQ(results, std::vector<std::string>(results.size(), "NOERROR 2"));
 }
 
 TEST_F(RateLimit, TheFloodingClientIsAnsweredNormallyOnceItStops) {
