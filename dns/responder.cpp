@@ -236,7 +236,9 @@ class Resolution {
       return;
     }
     add_rrset(Section::Answer, owner, *rrset, rrset->ttl);
-    if (qtype() == rrtype::NS && node.owner == zone.origin()) add_glue(zone, *rrset);
+    if (qtype() == rrtype::NS && node.owner == zone.origin()) {
+      add_glue(zone, *rrset, [](std::string_view) { return true; });
+    }
   }
 
   // RFC 8482: over UDP one small synthesized HINFO instead of every RRset, which
@@ -276,23 +278,39 @@ class Resolution {
     const zones::RRset* ns = cut.find(rrtype::NS);
     if (ns == nullptr) return;
     add_rrset(Section::Authority, as_text(cut.owner), *ns, ns->ttl);
-    add_glue(zone, *ns);
+    add_referral_glue(zone, cut, *ns);
+  }
+
+  // RFC 9471 section 3: the addresses of name servers inside the delegated zone
+  // (in-domain glue) are the only way to reach it, so they all go in or the
+  // response is truncated; those of other name servers we hold (a sibling
+  // delegation's, or our own names) are optional and follow, as far as they fit.
+  void add_referral_glue(const zones::Zone& zone, const zones::Node& cut, const zones::RRset& ns) {
+    auto in_domain = [&](std::string_view host) { return dname::is_subdomain(host, cut.owner); };
+    if (!add_glue(zone, ns, in_domain)) {
+      truncated_ = true;
+      return;
+    }
+    add_glue(zone, ns, [&](std::string_view host) { return !in_domain(host); });
   }
 
   // Addresses of in-zone name servers. Additional data is optional: what does
   // not fit is left out whole RRset by whole RRset, without TC (RFC 2181 section 9).
-  void add_glue(const zones::Zone& zone, const zones::RRset& ns) {
+  // False when some did not fit.
+  template <typename HostFilter>
+  bool add_glue(const zones::Zone& zone, const zones::RRset& ns, HostFilter wanted) {
     char host_buffer[wire::kMaxNameLength];
     for (const std::string& rdata : ns.rdata) {
       std::string_view host = canonical_copy(as_text(rdata), host_buffer);
-      if (host.empty() || !dname::is_subdomain(host, zone.origin())) continue;
+      if (host.empty() || !dname::is_subdomain(host, zone.origin()) || !wanted(host)) continue;
       const zones::Node* node = zone.find_node(host);
       if (node == nullptr) continue;
       for (uint16_t type : {rrtype::A, rrtype::AAAA}) {
         const zones::RRset* addresses = node->find(type);
-        if (addresses != nullptr && !add_additional(host, *addresses)) return;
+        if (addresses != nullptr && !add_additional(host, *addresses)) return false;
       }
     }
+    return true;
   }
 
   bool add_additional(std::string_view owner, const zones::RRset& rrset) {

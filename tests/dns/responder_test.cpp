@@ -125,6 +125,23 @@ zones::Zone glue_test() {
   return zone.finish();
 }
 
+// Delegations whose glue does not fit in 512 octets: `deep` has its name servers
+// inside itself (in-domain glue), `sibling` has the same ones, inside `deep`
+// (sibling glue), `small` has one.
+zones::Zone referral_test() {
+  TextZone zone("referral.test.");
+  zone.add("@", 3600, "SOA ns.referral.test. admin.referral.test. 1 3600 600 86400 60")
+      .add("small", 3600, "NS ns.small.referral.test.")
+      .add("ns.small", 3600, "A 192.0.2.70");
+  for (int i = 1; i <= 7; ++i) {
+    std::string host = "ns0" + std::to_string(i) + "-long-label-for-glue.deep";
+    zone.add("deep", 3600, "NS " + host + ".referral.test.");
+    zone.add("sibling", 3600, "NS " + host + ".referral.test.");
+    zone.add(host, 3600, "A 192.0.2." + std::to_string(70 + i));
+  }
+  return zone.finish();
+}
+
 class ResponderTest : public ::testing::Test {
  protected:
   Packet ask(const QuerySpec& spec, Transport transport = Transport::Udp) {
@@ -153,7 +170,8 @@ class ResponderTest : public ::testing::Test {
 
   static ldns_pkt_rcode rcode(const Packet& p) { return ldns_pkt_get_rcode(p.get()); }
 
-  zones::ZoneSet zone_set = zones::ZoneBuilder::make_set({example_org(), glue_test()});
+  zones::ZoneSet zone_set =
+      zones::ZoneBuilder::make_set({example_org(), glue_test(), referral_test()});
   FakeDynamicAnswers dynamic;
   Responder responder{zone_set, dynamic, options()};
   IpAddress source = v4(203, 0, 113, 7);
@@ -287,6 +305,41 @@ TEST_F(ResponderTest, NameBelowAZoneCutGetsAReferral) {
   EXPECT_TRUE(test::answer(p).empty());
   EXPECT_EQ(test::authority(p), Strings{"sub.example.org. 3600 IN NS ns.sub.example.org."});
   EXPECT_EQ(test::additional(p), Strings{"ns.sub.example.org. 3600 IN A 192.0.2.54"});
+}
+
+TEST_F(ResponderTest, AReferralCarriesItsInDomainGlue) {
+  Packet p = ask(query("host.small.referral.test."));
+  ASSERT_NE(p, nullptr);
+  EXPECT_FALSE(ldns_pkt_tc(p.get()));
+  EXPECT_EQ(test::additional(p), Strings{"ns.small.referral.test. 3600 IN A 192.0.2.70"});
+}
+
+TEST_F(ResponderTest, InDomainGlueThatDoesNotFitTruncatesTheReferral) {
+  // RFC 9471 section 3.1: without all of it the delegated zone may be unreachable.
+  Packet p = ask(query("host.deep.referral.test."));
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(ldns_pkt_tc(p.get()));
+  EXPECT_LE(response_size, 512u);
+  EXPECT_TRUE(outcome.truncated);
+}
+
+TEST_F(ResponderTest, InDomainGlueIsWholeOverTcp) {
+  Packet p = ask(query("host.deep.referral.test."), Transport::Tcp);
+  ASSERT_NE(p, nullptr);
+  EXPECT_FALSE(ldns_pkt_tc(p.get()));
+  EXPECT_EQ(ldns_pkt_nscount(p.get()), 7);
+  EXPECT_EQ(ldns_pkt_arcount(p.get()), 7);
+}
+
+TEST_F(ResponderTest, SiblingGlueThatDoesNotFitIsLeftOutWithoutTruncation) {
+  // RFC 9471 section 3.2: sibling glue is included as far as it fits; TC is for
+  // in-domain glue only.
+  Packet p = ask(query("host.sibling.referral.test."));
+  ASSERT_NE(p, nullptr);
+  EXPECT_FALSE(ldns_pkt_tc(p.get()));
+  EXPECT_EQ(ldns_pkt_nscount(p.get()), 7);
+  EXPECT_GT(ldns_pkt_arcount(p.get()), 0);
+  EXPECT_LT(ldns_pkt_arcount(p.get()), 7);
 }
 
 TEST_F(ResponderTest, DsAtAZoneCutIsAnsweredByTheParent) {
