@@ -7,6 +7,8 @@ namespace {
 
 ratelimit::ResponseClass response_class(dns::QueryOutcome::Kind kind) {
   switch (kind) {
+    case dns::QueryOutcome::Kind::NoData:
+      return ratelimit::ResponseClass::NoData;
     case dns::QueryOutcome::Kind::NxDomain:
       return ratelimit::ResponseClass::NxDomain;
     case dns::QueryOutcome::Kind::Error:

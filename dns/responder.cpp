@@ -121,6 +121,7 @@ class Resolution {
   // For rate limiting: see QueryOutcome::key_name.
   std::string_view key_name() const { return key_name_.empty() ? qname() : key_name_; }
   bool explained() const { return explained_; }
+  bool negative() const { return negative_; }
   bool authoritative() const { return authoritative_; }
   bool truncated() const { return truncated_; }
   bool tailored() const { return tailored_; }
@@ -361,6 +362,7 @@ class Resolution {
 
   // RFC 2308 section 3: the zone's SOA in authority, with the negative TTL.
   void add_negative(const zones::Zone& zone) {
+    negative_ = true;
     const zones::RRset& soa = zone.soa();
     add_rrset(Section::Authority, as_text(zone.origin()), soa, zone.negative_ttl());
   }
@@ -392,6 +394,7 @@ class Resolution {
   uint16_t rcode_ = wire::rcode::NoError;
   std::string_view key_name_;  // empty: the query name
   bool explained_ = false;
+  bool negative_ = false;  // NXDOMAIN or NODATA: the zone's SOA in authority
   bool authoritative_ = false;
   bool truncated_ = false;
   bool tailored_ = false;
@@ -477,14 +480,17 @@ std::span<const uint8_t> plan_cookie(const wire::Query& query, const RequestInfo
 }
 
 // How a response rate limiter counts this response (see QueryOutcome).
-void classify(uint16_t rcode, bool explained, std::string_view key_name, QueryOutcome& outcome) {
+void classify(uint16_t rcode, bool explained, bool negative, std::string_view key_name,
+              QueryOutcome& outcome) {
   using Kind = QueryOutcome::Kind;
   if (rcode == wire::rcode::NxDomain) {
     outcome.kind = Kind::NxDomain;
   } else if (rcode != wire::rcode::NoError) {
     outcome.kind = Kind::Error;
+  } else if (explained) {
+    outcome.kind = Kind::Explanation;
   } else {
-    outcome.kind = explained ? Kind::Explanation : Kind::Answer;
+    outcome.kind = negative ? Kind::NoData : Kind::Answer;
   }
   size_t length = std::min(key_name.size(), sizeof outcome.key_name);
   std::memcpy(outcome.key_name, key_name.data(), length);
@@ -534,12 +540,14 @@ size_t Responder::respond(std::span<const uint8_t> query_message, const RequestI
   writer.reserve(opt.size());
 
   bool authoritative = false, truncated = false;
-  if (rcode != wire::rcode::NoError) classify(rcode, false, query.question.canonical_name(), result);
+  if (rcode != wire::rcode::NoError) {
+    classify(rcode, false, false, query.question.canonical_name(), result);
+  }
   if (rcode == wire::rcode::NoError) {
     Resolution resolution(zones_, dynamic_, options_, query, info, writer);
     resolution.run();
     rcode = resolution.rcode();
-    classify(rcode, resolution.explained(), resolution.key_name(), result);
+    classify(rcode, resolution.explained(), resolution.negative(), resolution.key_name(), result);
     authoritative = resolution.authoritative();
     truncated = resolution.truncated();
     // Static and negative answers hold for every client: scope 0 (RFC 7871 section

@@ -59,7 +59,7 @@ class DynamicAnswers {
 struct QueryOutcome {
   enum class Drop : uint8_t { None, Malformed, Response };
   // The response's class as a rate limiter tells them apart (ratelimit/limiter.h).
-  enum class Kind : uint8_t { Answer, NxDomain, Error, Explanation };
+  enum class Kind : uint8_t { Answer, NoData, NxDomain, Error, Explanation };
 
   Drop drop = Drop::None;  // Malformed: too short to answer; Response: QR set
   uint16_t qtype = 0;      // 0 when the question could not be read

@@ -25,7 +25,8 @@ namespace geosteer::ratelimit {
 // cannot dodge the limit by varying the part of the query that does not change the
 // response's size.
 enum class ResponseClass : uint8_t {
-  Answer,       // positive answers, NODATA, referrals: keyed by name and type
+  Answer,       // positive answers and referrals: keyed by name and type
+  NoData,       // keyed by name alone: random types of one name are one account
   NxDomain,     // keyed by the zone: random names under it are one account
   Error,        // REFUSED, FORMERR, NOTIMP, ...: one account per client network
   Explanation,  // the `_geosteer` TXT, large and different per client: by name

@@ -996,9 +996,9 @@ TEST_F(ResponderTest, AnAnswerIsKeyedByTheQueryName) {
   EXPECT_EQ(outcome.key(), wire("www.example.org."));
 }
 
-TEST_F(ResponderTest, NoDataIsAnAnswerKeyedByTheQueryName) {
+TEST_F(ResponderTest, NoDataIsItsOwnKindKeyedByTheQueryName) {
   ask(query("www.example.org.", kTypeMx));
-  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::Answer);
+  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::NoData);
   EXPECT_EQ(outcome.key(), wire("www.example.org."));
 }
 

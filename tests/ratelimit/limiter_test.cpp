@@ -147,6 +147,16 @@ TEST(Limiter, EachNameAndTypeOfAnswerHasItsOwnAccount) {
   EXPECT_EQ(limiter.check(answer("192.0.2.1", kWww, 28), kStart), Verdict::Send);
 }
 
+TEST(Limiter, NoDataForAnyTypeOfOneNameSharesAnAccount) {
+  Limiter limiter(settings(10), kKey);
+  Response nodata{address("192.0.2.1"), ResponseClass::NoData, kWww, 99};
+  ASSERT_EQ(sends(limiter, nodata, 10, kStart), 10);
+  nodata.qtype = 100;
+  EXPECT_NE(limiter.check(nodata, kStart), Verdict::Send);
+  EXPECT_EQ(limiter.check({address("192.0.2.1"), ResponseClass::NoData, kMail, 99}, kStart),
+            Verdict::Send);
+}
+
 TEST(Limiter, NxDomainsOfOneZoneShareAnAccount) {
   Limiter limiter(settings(10), kKey);
   Response nxdomain{address("192.0.2.1"), ResponseClass::NxDomain, kZone, 1};
