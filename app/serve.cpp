@@ -16,20 +16,20 @@
 namespace geosteer::app {
 namespace {
 
-// Every query thread keeps its own reader, so the shared snapshot pointer is copied
-// once per publication and thread, not once per query.
+// Every query thread has its own reader (a hazard slot): a query pins the current
+// snapshot without touching a reference count.
 class SnapshotHandler : public dns::QueryHandler {
  public:
-  SnapshotHandler(const SnapshotStore& store, metrics::QueryMetrics& metrics)
+  SnapshotHandler(SnapshotStore& store, metrics::QueryMetrics& metrics)
       : store_(store), metrics_(metrics) {}
 
   size_t handle(std::span<const uint8_t> query, const dns::RequestInfo& info,
                 std::span<uint8_t> out) override {
     thread_local SnapshotReader reader(store_);
-    const Snapshot& snapshot = reader.get();
     dns::QueryOutcome outcome;
-    size_t length = snapshot.responder.respond(query, info, out, &outcome);
-    LimitedResponse limited = limit_response(*snapshot.loaded->limiter, outcome, info, out, length,
+    auto snapshot = reader.pin();  // for this query only: see SnapshotStore
+    size_t length = snapshot->responder.respond(query, info, out, &outcome);
+    LimitedResponse limited = limit_response(*snapshot->loaded->limiter, outcome, info, out, length,
                                              ratelimit::Limiter::Clock::now());
     count(outcome, info.transport, limited.verdict);
     return limited.length;
@@ -54,7 +54,7 @@ class SnapshotHandler : public dns::QueryHandler {
     if (outcome.truncated) metrics_.count_truncated();
   }
 
-  const SnapshotStore& store_;
+  SnapshotStore& store_;
   metrics::QueryMetrics& metrics_;
 };
 
@@ -73,6 +73,8 @@ std::string listen_list(const zones::Config& config) {
   return out;
 }
 
+constexpr std::chrono::milliseconds kReclaimRetry{100};
+
 // The control side of the server: reloads and health changes, both on one thread
 // (the control io_context), each publishing a complete new snapshot.
 class Control {
@@ -83,6 +85,7 @@ class Control {
         loaded_(std::move(loaded)),
         store_(store),
         query_metrics_(query_metrics),
+        reclaim_timer_(io),
         checker_(io, loaded_->config.checker, probe_targets(loaded_->config),
                  [this](std::shared_ptr<const healthcheck::HealthState> health) {
                    publish(std::move(health));
@@ -143,12 +146,24 @@ class Control {
 
   void publish(std::shared_ptr<const healthcheck::HealthState> health) {
     store_.publish(build_snapshot(loaded_, std::move(health), &query_metrics_));
+    reclaim();
+  }
+
+  // Frees replaced snapshots here, on the control thread, once no query holds them;
+  // a query lasts microseconds, so a retry soon after frees what is left.
+  void reclaim() {
+    if (store_.reclaim() == 0) return;
+    reclaim_timer_.expires_after(kReclaimRetry);
+    reclaim_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) reclaim();
+    });
   }
 
   std::string path_;
   std::shared_ptr<const LoadedConfig> loaded_;
   SnapshotStore& store_;
   metrics::QueryMetrics& query_metrics_;
+  boost::asio::steady_timer reclaim_timer_;
   healthcheck::Checker checker_;
   Observability observability_;
 };
@@ -162,11 +177,16 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
   boost::asio::io_context control_io;
   SnapshotStore store;
   metrics::QueryMetrics query_metrics;
-  Control control(control_io, cl.config_path, loaded, store, query_metrics);
+  dns::ServerOptions options = server_options(loaded->config);
+  std::string started = std::to_string(loaded->config.zones.size()) + " zone(s) on " +
+                        listen_list(loaded->config) + " (udp+tcp), identity " +
+                        loaded->config.server.identity;
+  // Control owns the configuration from here: a reload must be able to free it.
+  Control control(control_io, cl.config_path, std::move(loaded), store, query_metrics);
   SnapshotHandler handler(store, query_metrics);
   std::unique_ptr<dns::Server> server;
   try {
-    server = std::make_unique<dns::Server>(server_options(loaded->config), handler);
+    server = std::make_unique<dns::Server>(std::move(options), handler);
     control.start();
   } catch (const std::system_error& e) {
     err << "geosteer serve: " << e.what() << "\n";
@@ -190,9 +210,7 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
   signals.async_wait(on_signal);
   std::thread control_thread([&] { control_io.run(); });
 
-  log::info("geosteer " GEOSTEER_VERSION " serving " + std::to_string(loaded->config.zones.size()) +
-            " zone(s) on " + listen_list(loaded->config) + " (udp+tcp), identity " +
-            loaded->config.server.identity);
+  log::info("geosteer " GEOSTEER_VERSION " serving " + started);
   server->run();
   control_io.stop();
   control_thread.join();

@@ -1,6 +1,9 @@
 #include "app/snapshot.h"
 
+#include <algorithm>
+#include <iterator>
 #include <random>
+#include <stdexcept>
 
 #include "app/explanation.h"
 
@@ -98,9 +101,61 @@ Snapshot::Snapshot(std::shared_ptr<const LoadedConfig> loaded_in,
       answers(engine, counters ? &*counters : nullptr),
       responder(loaded->zones, answers, responder_options(config.server)) {}
 
+SnapshotStore::SnapshotStore(size_t max_readers)
+    : slots_(std::make_unique<Slot[]>(max_readers)), slot_count_(max_readers) {}
+
+SnapshotStore::~SnapshotStore() = default;
+
 void SnapshotStore::publish(std::shared_ptr<const Snapshot> snapshot) {
-  current_.store(std::move(snapshot), std::memory_order_release);
-  version_.fetch_add(1, std::memory_order_acq_rel);
+  const Snapshot* raw = snapshot.get();
+  std::shared_ptr<const Snapshot> replaced = current_.exchange(std::move(snapshot));
+  raw_.store(raw, std::memory_order_seq_cst);
+  if (replaced) {
+    std::lock_guard lock(retired_mutex_);
+    retired_.push_back(std::move(replaced));
+  }
+}
+
+bool SnapshotStore::held(const Snapshot* snapshot) const {
+  for (size_t i = 0; i < slot_count_; ++i) {
+    if (slots_[i].hazard.load(std::memory_order_seq_cst) == snapshot) return true;
+  }
+  return false;
+}
+
+size_t SnapshotStore::reclaim() {
+  std::vector<std::shared_ptr<const Snapshot>> freed;
+  size_t still_held;
+  {
+    std::lock_guard lock(retired_mutex_);
+    auto keep = std::partition(retired_.begin(), retired_.end(),
+                               [this](const auto& snapshot) { return held(snapshot.get()); });
+    freed.assign(std::make_move_iterator(keep), std::make_move_iterator(retired_.end()));
+    retired_.erase(keep, retired_.end());
+    still_held = retired_.size();
+  }
+  return still_held;  // `freed` is destroyed here, outside the lock
+}
+
+size_t SnapshotStore::retired() const {
+  std::lock_guard lock(retired_mutex_);
+  return retired_.size();
+}
+
+SnapshotStore::Slot* SnapshotStore::take_slot() {
+  for (size_t i = 0; i < slot_count_; ++i) {
+    bool expected = false;
+    if (slots_[i].taken.compare_exchange_strong(expected, true)) return &slots_[i];
+  }
+  throw std::runtime_error("more query threads than snapshot reader slots (" +
+                           std::to_string(slot_count_) + ")");
+}
+
+SnapshotReader::SnapshotReader(SnapshotStore& store) : store_(store), slot_(store.take_slot()) {}
+
+SnapshotReader::~SnapshotReader() {
+  slot_->hazard.store(nullptr, std::memory_order_release);
+  slot_->taken.store(false, std::memory_order_release);
 }
 
 }  // namespace geosteer::app

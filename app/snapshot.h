@@ -1,12 +1,14 @@
 // Everything a query needs, built once per configuration load or health change and
 // never modified afterwards. Query threads read the current snapshot through a
-// SnapshotReader, which touches shared memory only when a new one was published.
+// SnapshotReader (see SnapshotStore for how snapshots are published and freed).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <vector>
 
 #include "dns/responder.h"
 #include "healthcheck/state.h"
@@ -77,35 +79,87 @@ struct Snapshot {
   const dns::Responder responder;  // refers to loaded->zones and answers above
 };
 
+// Publication and reclamation of snapshots. The query path is wait-free and takes
+// no reference count: each query thread owns a hazard slot (a SnapshotReader) where
+// it announces the snapshot it is reading for the length of one query. The control
+// thread publishes, keeps every replaced snapshot on a retired list, and frees one
+// in reclaim() once no slot names it. So a snapshot, and the GeoIP files it maps,
+// is freed on the control thread, never on a query thread, and promptly: a thread
+// that gets no queries holds nothing.
 class SnapshotStore {
  public:
+  static constexpr size_t kDefaultReaders = 1024;
+  explicit SnapshotStore(size_t max_readers = kDefaultReaders);
+  ~SnapshotStore();
+  SnapshotStore(const SnapshotStore&) = delete;
+  SnapshotStore& operator=(const SnapshotStore&) = delete;
+
+  // Control thread: makes `snapshot` current and retires the one it replaces.
   void publish(std::shared_ptr<const Snapshot> snapshot);
+  // Control thread: frees the retired snapshots no reader holds; returns how many
+  // retired snapshots are still held (call again later while it is not 0).
+  size_t reclaim();
+  // Any thread, off the query path (status page, scrapes): a counted reference.
   std::shared_ptr<const Snapshot> current() const { return current_.load(std::memory_order_acquire); }
-  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+  size_t retired() const;
 
  private:
+  friend class SnapshotReader;
+  // One cache line per slot: readers on different cores never share one.
+  struct alignas(64) Slot {
+    std::atomic<const Snapshot*> hazard{nullptr};
+    std::atomic<bool> taken{false};
+  };
+  Slot* take_slot();
+  bool held(const Snapshot* snapshot) const;
+
+  std::unique_ptr<Slot[]> slots_;
+  size_t slot_count_;
+  std::atomic<const Snapshot*> raw_{nullptr};
   std::atomic<std::shared_ptr<const Snapshot>> current_;
-  std::atomic<uint64_t> version_{0};
+  mutable std::mutex retired_mutex_;  // publish and reclaim may run on different threads in tests
+  std::vector<std::shared_ptr<const Snapshot>> retired_;
 };
 
-// Per-thread view of a store: one counter read per query; the shared pointer is
-// copied only after a publish. Not thread-safe itself: one per thread.
+// One query thread's hazard slot. pin() returns the current snapshot, safe to read
+// until the Pin is destroyed; pins of one reader do not nest.
 class SnapshotReader {
  public:
-  explicit SnapshotReader(const SnapshotStore& store) : store_(store) {}
-  const Snapshot& get() {
-    uint64_t version = store_.version();
-    if (version != seen_) {
-      snapshot_ = store_.current();
-      seen_ = version;
+  explicit SnapshotReader(SnapshotStore& store);  // throws when every slot is taken
+  ~SnapshotReader();
+  SnapshotReader(const SnapshotReader&) = delete;
+  SnapshotReader& operator=(const SnapshotReader&) = delete;
+
+  class Pin {
+   public:
+    explicit Pin(SnapshotStore::Slot& slot, const Snapshot& snapshot) : slot_(slot), snapshot_(snapshot) {}
+    ~Pin() { slot_.hazard.store(nullptr, std::memory_order_release); }
+    Pin(const Pin&) = delete;
+    Pin& operator=(const Pin&) = delete;
+    const Snapshot& operator*() const { return snapshot_; }
+    const Snapshot* operator->() const { return &snapshot_; }
+
+   private:
+    SnapshotStore::Slot& slot_;
+    const Snapshot& snapshot_;
+  };
+
+  Pin pin() {
+    const Snapshot* snapshot = store_.raw_.load(std::memory_order_acquire);
+    for (;;) {
+      // Announce, then check the announcement was in time: a publish that replaced
+      // `snapshot` before the announcement became visible is seen by this load, and
+      // one after it sees the announcement in reclaim(). (seq_cst on both sides.)
+      slot_->hazard.store(snapshot, std::memory_order_seq_cst);
+      const Snapshot* again = store_.raw_.load(std::memory_order_seq_cst);
+      if (again == snapshot) return Pin(*slot_, *snapshot);
+      snapshot = again;
     }
-    return *snapshot_;
   }
 
  private:
-  const SnapshotStore& store_;
-  uint64_t seen_ = UINT64_MAX;
-  std::shared_ptr<const Snapshot> snapshot_;
+  SnapshotStore& store_;
+  SnapshotStore::Slot* slot_;
 };
 
 }  // namespace geosteer::app

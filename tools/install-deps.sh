@@ -13,6 +13,8 @@ packages=(
   nodejs npm iproute2 procps nginx openssl
   # status page and metrics checks: a real Prometheus parser and a headless browser
   prometheus chromium curl python3
+  # fuzzing: clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -49,6 +49,7 @@ class GeosteerServer {
   void send_signal(int signal);
   std::string log() const;
   bool running();
+  pid_t pid() const { return pid_; }
 
   // `dig @ADDRESS -p PORT ARGS`; address 127.0.0.1 unless `at` is given.
   std::string dig(const std::string& args, const std::string& at = "127.0.0.1") const;

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include <regex>
@@ -468,6 +470,37 @@ TEST_F(Serve, IdleTcpConnectionIsClosedAfterTimeout) {
   EXPECT_NE(result.output.find("closed"), std::string::npos) << result.output;
   EXPECT_EQ(result.status, 0);
   EXPECT_GE(held, std::chrono::milliseconds(1900));
+}
+
+// The README's way to update a GeoIP database: write the new file next to the old,
+// rename it over, SIGHUP. The replaced file must then be unmapped, by every query
+// thread, answering or idle, not kept mapped as "(deleted)" for the process's life.
+TEST(ServeGeoipUpdate, ReplacedDatabaseIsUnmappedAfterReload) {
+  std::string copy = write_temp_file("geo-v4.mmdb", "");
+  ASSERT_EQ(run_command("cp " + fixture("flat-ipv4.mmdb") + " " + copy).status, 0);
+  std::string config = test_config();
+  const std::string original = "{{FIXTURES}}/flat-ipv4.mmdb";
+  config.replace(config.find(original), original.size(), copy);
+  GeosteerServer server(config);
+  auto mapped_deleted = [&] {
+    std::ifstream maps("/proc/" + std::to_string(server.pid()) + "/maps");
+    std::string text((std::istreambuf_iterator<char>(maps)), std::istreambuf_iterator<char>());
+    return text.find("geo-v4.mmdb (deleted)") != std::string::npos;
+  };
+  for (int i = 0; i < 4; ++i) server.dig(std::string(kName) + " A +subnet=130.149.7.0/24 +short");
+  ASSERT_EQ(run_command("cp " + fixture("flat-ipv4.mmdb") + " " + copy + ".new && mv " + copy + ".new " +
+                        copy).status, 0);
+  server.send_signal(SIGHUP);
+  for (int i = 0; i < 100 && server.log().find("reloaded") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_NE(server.log().find("reloaded"), std::string::npos) << server.log();
+  bool still_mapped = true;
+  for (int i = 0; i < 40 && (still_mapped = mapped_deleted()); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_FALSE(still_mapped) << "the replaced GeoIP file is still mapped two seconds after the reload";
+  EXPECT_EQ(short_lines(server.dig(std::string(kName) + " A +subnet=130.149.7.0/24 +short")).size(), 2u);
 }
 
 }  // namespace

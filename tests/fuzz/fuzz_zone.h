@@ -1,13 +1,11 @@
-// libFuzzer target for the query path: any bytes in, and the responder must
-// neither crash nor write a response that an independent parser (ldns) rejects.
-// Not built by default:
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
-//     tools/fuzz_responder.cpp dns/responder.cpp dns/wire.cpp dns/cookie.cpp zones/zone.cpp \
-//     common/dname.cpp common/ip.cpp common/siphash.cpp -lldns -o fuzz_responder
+// The zone and the steering stand-in the DNS fuzz targets answer from: a delegation
+// with glue, a CNAME into a steered name, a wildcard, and one service.
+#pragma once
+
 #include <array>
-#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,18 +17,18 @@
 
 #include <ldns/ldns.h>
 
-namespace {
-
-using namespace geosteer;
+namespace geosteer::fuzz {
 
 class FixedAnswers : public dns::DynamicAnswers {
  public:
-  void answer(int, Family family, const dns::ClientSubnet&, dns::DynamicAnswer& out) const override {
+  void answer(int, Family family, const dns::ClientSubnet& client,
+              dns::DynamicAnswer& out) const override {
     out.addresses[0] = family == Family::V4 ? IpAddress::v4({198, 51, 100, 1})
                                             : IpAddress::v6({0x20, 0x01, 0x0d, 0xb8});
     out.count = 1;
     out.ttl = 60;
-    out.scope_prefix = 24;
+    // A scope that depends on the client, as real steering's does.
+    out.scope_prefix = static_cast<uint8_t>(client.source_prefix / 2 + 8);
   }
   size_t explain(int, const dns::ClientSubnet&, std::span<char> out) const override {
     static constexpr char kText[] = "\x0b" "fuzz client";
@@ -40,9 +38,9 @@ class FixedAnswers : public dns::DynamicAnswers {
   }
 };
 
-std::string name(const char* text) { return *dname::from_text(text); }
+inline std::string name(const char* text) { return *dname::from_text(text); }
 
-zones::ZoneSet make_zones() {
+inline zones::ZoneSet make_zones() {
   zones::ZoneBuilder zone(name("example.org."));
   std::string soa = name("ns1.example.org.") + name("hostmaster.example.org.") +
                     std::string("\0\0\0\1\0\0\x0e\x10\0\0\x02\x58\0\x12\x75\0\0\0\x01\x2c", 20);
@@ -59,19 +57,26 @@ zones::ZoneSet make_zones() {
   return zones::ZoneBuilder::make_set(std::move(zones));
 }
 
-}  // namespace
+inline constexpr uint16_t kMaxUdpPayload = 1232;
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+inline const dns::Responder& responder() {
   static const zones::ZoneSet zones = make_zones();
   static const FixedAnswers answers;
-  static const dns::Responder responder(
-      zones, answers, {"fuzz.geosteer.test", 1232, dns::CookieSecret{1, 2, 3}, dns::system_unix_time});
+  static const dns::Responder instance(zones, answers, 
+      {"fuzz.geosteer.test", kMaxUdpPayload, dns::CookieSecret{1, 2, 3}, dns::system_unix_time});
+  return instance;
+}
+
+// Answers `query` over both transports; aborts (a finding) on a response that an
+// independent parser rejects, that is too long for UDP, or that answers another ID.
+inline void respond_and_check(std::span<const uint8_t> query) {
   static std::array<uint8_t, 65535> out;
   for (dns::Transport transport : {dns::Transport::Udp, dns::Transport::Tcp}) {
     dns::RequestInfo info{transport, IpAddress::v4({203, 0, 113, 7})};
-    size_t length = responder.respond({data, size}, info, out);
+    size_t length = responder().respond(query, info, out);
     if (length == 0) continue;
-    if (transport == dns::Transport::Udp && length > 1232) std::abort();
+    if (transport == dns::Transport::Udp && length > kMaxUdpPayload) std::abort();
+    if (query.size() >= 2 && (out[0] != query[0] || out[1] != query[1])) std::abort();
     ldns_pkt* pkt = nullptr;
     if (ldns_wire2pkt(&pkt, out.data(), length) != LDNS_STATUS_OK) std::abort();
     ldns_pkt_free(pkt);
@@ -80,5 +85,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (slip == 0 || ldns_wire2pkt(&pkt, out.data(), slip) != LDNS_STATUS_OK) std::abort();
     ldns_pkt_free(pkt);
   }
-  return 0;
 }
+
+}  // namespace geosteer::fuzz
