@@ -42,7 +42,9 @@ LimitedResponse limit_response(ratelimit::Limiter& limiter, const dns::QueryOutc
     case ratelimit::Verdict::Slip:
       break;
   }
-  return {verdict, dns::wire::truncate_to_question(response, length)};
+  size_t slip = dns::wire::truncate_to_question(response, length);
+  if (slip == 0) return {ratelimit::Verdict::Drop, 0};
+  return {verdict, slip};
 }
 
 }  // namespace geosteer::app

@@ -18,7 +18,9 @@ struct LimitedResponse {
 };
 
 // `response` holds the `length` bytes the responder wrote for a query that had
-// `outcome`; on a slip it is rewritten in place into an empty truncated reply.
+// `outcome`; on a slip it is rewritten in place into an empty truncated reply
+// (a response without a question, to a query too broken to have one, has no slip
+// and is dropped).
 LimitedResponse limit_response(ratelimit::Limiter& limiter, const dns::QueryOutcome& outcome,
                                const dns::RequestInfo& info, std::span<uint8_t> response,
                                size_t length, ratelimit::Limiter::Clock::time_point now);

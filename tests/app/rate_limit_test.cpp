@@ -73,6 +73,15 @@ TEST(LimitResponse, ASlipSendsTheQuestionAloneWithTc) {
   EXPECT_EQ(message[7], 0);        // no answer
 }
 
+TEST(LimitResponse, AResponseWithoutAQuestionIsDroppedInsteadOfSlipped) {
+  ratelimit::Limiter limiter(one_per_second(1));
+  std::vector<uint8_t> formerr = {0x12, 0x34, 0x80, 0x01, 0, 0, 0, 0, 0, 0, 0, 0};
+  limit(limiter, answer_outcome(), kUdp, formerr);
+  LimitedResponse result = limit(limiter, answer_outcome(), kUdp, formerr);
+  EXPECT_EQ(result.verdict, ratelimit::Verdict::Drop);
+  EXPECT_EQ(result.length, 0u);
+}
+
 TEST(LimitResponse, TcpIsNeverLimited) {
   ratelimit::Limiter limiter(one_per_second(1));
   std::vector<uint8_t> message = response();

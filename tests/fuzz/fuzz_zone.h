@@ -80,9 +80,11 @@ inline void respond_and_check(std::span<const uint8_t> query) {
     ldns_pkt* pkt = nullptr;
     if (ldns_wire2pkt(&pkt, out.data(), length) != LDNS_STATUS_OK) std::abort();
     ldns_pkt_free(pkt);
-    // The rate limiter's slip of the same response must parse too.
+    // The rate limiter's slip of the same response must parse too (a response
+    // without one question has no slip: 0, and it is dropped instead).
     size_t slip = dns::wire::truncate_to_question(out, length);
-    if (slip == 0 || ldns_wire2pkt(&pkt, out.data(), slip) != LDNS_STATUS_OK) std::abort();
+    if (slip == 0) continue;
+    if (slip > length || ldns_wire2pkt(&pkt, out.data(), slip) != LDNS_STATUS_OK) std::abort();
     ldns_pkt_free(pkt);
   }
 }
