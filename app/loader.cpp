@@ -93,6 +93,7 @@ std::shared_ptr<const LoadedConfig> load_config(const std::string& path, uint64_
   for (const zones::Service* service : zones::service_order(config)) {
     loaded->services.push_back(service_spec(*service, index_of));
   }
+  loaded->limiter = std::make_shared<ratelimit::Limiter>(config.server.rate_limit);
   return loaded;
 }
 

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "dns/server.h"
 #include "app/observability.h"
+#include "app/rate_limit.h"
 #include "healthcheck/checker.h"
 #include "metrics/query_metrics.h"
 
@@ -29,16 +30,24 @@ class SnapshotHandler : public dns::QueryHandler {
     dns::QueryOutcome outcome;
     auto snapshot = reader.pin();  // for this query only: see SnapshotStore
     size_t length = snapshot->responder.respond(query, info, out, &outcome);
-    count(outcome, info.transport);
-    return length;
+    LimitedResponse limited = limit_response(*snapshot->loaded->limiter, outcome, info, out, length,
+                                             ratelimit::Limiter::Clock::now());
+    count(outcome, info.transport, limited.verdict);
+    return limited.length;
   }
 
  private:
-  void count(const dns::QueryOutcome& outcome, dns::Transport transport) {
+  void count(const dns::QueryOutcome& outcome, dns::Transport transport,
+             ratelimit::Verdict verdict) {
     if (outcome.drop != dns::QueryOutcome::Drop::None) {
       metrics_.count_dropped(metrics::DropReason::Malformed);
       return;
     }
+    if (verdict == ratelimit::Verdict::Drop) {
+      metrics_.count_dropped(metrics::DropReason::RateLimited);
+      return;
+    }
+    if (verdict == ratelimit::Verdict::Slip) metrics_.count_slipped();
     metrics_.count_query(transport == dns::Transport::Udp ? metrics::Transport::Udp
                                                           : metrics::Transport::Tcp,
                          outcome.qtype, outcome.rcode);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <random>
 #include <stdexcept>
 
 #include "app/explanation.h"
@@ -11,6 +12,25 @@ namespace {
 
 steering::Client steering_client(const dns::ClientSubnet& client) {
   return {client.address, client.source_prefix, client.from_ecs};
+}
+
+// Drawn once per process, so that reloads keep the cookies clients hold valid.
+const dns::CookieSecret& process_cookie_secret() {
+  static const dns::CookieSecret secret = [] {
+    std::random_device random;
+    dns::CookieSecret s;
+    for (auto& byte : s) byte = static_cast<uint8_t>(random());
+    return s;
+  }();
+  return secret;
+}
+
+dns::ResponderOptions responder_options(const zones::ServerConfig& server) {
+  dns::ResponderOptions options;
+  options.identity = server.identity;
+  options.max_udp_payload = server.max_udp_payload;
+  options.cookie_secret = server.cookie_secret.value_or(process_cookie_secret());
+  return options;
 }
 
 }  // namespace
@@ -78,8 +98,7 @@ Snapshot::Snapshot(std::shared_ptr<const LoadedConfig> loaded_in,
       counters(metrics ? std::optional<SteeringCounters>(std::in_place, *metrics, *loaded)
                        : std::nullopt),
       answers(engine, counters ? &*counters : nullptr),
-      responder(loaded->zones, answers,
-                dns::ResponderOptions{config.server.identity, config.server.max_udp_payload}) {}
+      responder(loaded->zones, answers, responder_options(config.server)) {}
 
 SnapshotStore::SnapshotStore(size_t max_readers)
     : slots_(std::make_unique<Slot[]>(max_readers)), slot_count_(max_readers) {}

@@ -13,6 +13,7 @@
 #include "dns/responder.h"
 #include "healthcheck/state.h"
 #include "metrics/query_metrics.h"
+#include "ratelimit/limiter.h"
 #include "steering/engine.h"
 #include "zones/config.h"
 #include "zones/zone.h"
@@ -27,6 +28,9 @@ struct LoadedConfig {
   std::shared_ptr<const steering::GeoIp> geoip;
   std::vector<steering::Mirror> mirrors;  // indexed like config.mirrors
   std::vector<steering::ServiceSpec> services;
+  // Response rate limiting of UDP answers; its table is made here, at load, and
+  // shared by the query threads. A reload starts with a fresh table.
+  std::shared_ptr<ratelimit::Limiter> limiter;
   uint64_t generation = 0;  // counts successful loads
 };
 

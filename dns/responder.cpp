@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 #include <string_view>
 
 #include "common/dname.h"
@@ -124,6 +125,10 @@ class Resolution {
   }
 
   uint16_t rcode() const { return rcode_; }
+  // For rate limiting: see QueryOutcome::key_name.
+  std::string_view key_name() const { return key_name_.empty() ? qname() : key_name_; }
+  bool explained() const { return explained_; }
+  bool negative() const { return negative_; }
   bool authoritative() const { return authoritative_; }
   bool truncated() const { return truncated_; }
   bool tailored() const { return tailored_; }
@@ -187,6 +192,7 @@ class Resolution {
       switch (found.kind) {
         case zones::Lookup::Kind::NxDomain:
           rcode_ = wire::rcode::NxDomain;
+          key_name_ = zone->origin();
           add_negative(*zone);
           return;
         case zones::Lookup::Kind::EmptyNonTerminal:
@@ -194,12 +200,16 @@ class Resolution {
           return;
         case zones::Lookup::Kind::Delegation:
           // Inside a chain the target's data is elsewhere: the client chases it.
-          if (hop == 0) answer_delegation(*zone, *found.node);
+          if (hop == 0) {
+            key_name_ = found.node->owner;
+            answer_delegation(*zone, *found.node);
+          }
           return;
         case zones::Lookup::Kind::Found:
           break;
       }
       const zones::Node& node = *found.node;
+      if (hop == 0 && found.wildcard) key_name_ = node.owner;
       const zones::RRset* cname = node.find(rrtype::CNAME);
       if (cname == nullptr || qtype() == rrtype::CNAME || qtype() == rrtype::ANY ||
           cname->rdata.empty()) {
@@ -234,7 +244,9 @@ class Resolution {
       return;
     }
     add_rrset(Section::Answer, owner, *rrset, rrset->ttl);
-    if (qtype() == rrtype::NS && node.owner == zone.origin()) add_glue(zone, *rrset);
+    if (qtype() == rrtype::NS && node.owner == zone.origin()) {
+      add_glue(zone, *rrset, [](std::string_view) { return true; });
+    }
   }
 
   // RFC 8482: over UDP one small synthesized HINFO instead of every RRset, which
@@ -274,23 +286,39 @@ class Resolution {
     const zones::RRset* ns = cut.find(rrtype::NS);
     if (ns == nullptr) return;
     add_rrset(Section::Authority, as_text(cut.owner), *ns, ns->ttl);
-    add_glue(zone, *ns);
+    add_referral_glue(zone, cut, *ns);
+  }
+
+  // RFC 9471 section 3: the addresses of name servers inside the delegated zone
+  // (in-domain glue) are the only way to reach it, so they all go in or the
+  // response is truncated; those of other name servers we hold (a sibling
+  // delegation's, or our own names) are optional and follow, as far as they fit.
+  void add_referral_glue(const zones::Zone& zone, const zones::Node& cut, const zones::RRset& ns) {
+    auto in_domain = [&](std::string_view host) { return dname::is_subdomain(host, cut.owner); };
+    if (!add_glue(zone, ns, in_domain)) {
+      truncated_ = true;
+      return;
+    }
+    add_glue(zone, ns, [&](std::string_view host) { return !in_domain(host); });
   }
 
   // Addresses of in-zone name servers. Additional data is optional: what does
   // not fit is left out whole RRset by whole RRset, without TC (RFC 2181 section 9).
-  void add_glue(const zones::Zone& zone, const zones::RRset& ns) {
+  // False when some did not fit.
+  template <typename HostFilter>
+  bool add_glue(const zones::Zone& zone, const zones::RRset& ns, HostFilter wanted) {
     char host_buffer[wire::kMaxNameLength];
     for (const std::string& rdata : ns.rdata) {
       std::string_view host = canonical_copy(as_text(rdata), host_buffer);
-      if (host.empty() || !dname::is_subdomain(host, zone.origin())) continue;
+      if (host.empty() || !dname::is_subdomain(host, zone.origin()) || !wanted(host)) continue;
       const zones::Node* node = zone.find_node(host);
       if (node == nullptr) continue;
       for (uint16_t type : {rrtype::A, rrtype::AAAA}) {
         const zones::RRset* addresses = node->find(type);
-        if (addresses != nullptr && !add_additional(host, *addresses)) return;
+        if (addresses != nullptr && !add_additional(host, *addresses)) return false;
       }
     }
+    return true;
   }
 
   bool add_additional(std::string_view owner, const zones::RRset& rrset) {
@@ -334,13 +362,14 @@ class Resolution {
     if (length == 0) return false;
     add(Section::Answer, owner, rrtype::TXT, wire::rrclass::In, 0,
         {rdata, std::min(length, sizeof rdata)});
-    tailored_ = true;
+    tailored_ = explained_ = true;
     scope_prefix_ = std::max(scope_prefix_, client_.source_prefix);
     return true;
   }
 
   // RFC 2308 section 3: the zone's SOA in authority, with the negative TTL.
   void add_negative(const zones::Zone& zone) {
+    negative_ = true;
     const zones::RRset& soa = zone.soa();
     add_rrset(Section::Authority, as_text(zone.origin()), soa, zone.negative_ttl());
   }
@@ -370,22 +399,26 @@ class Resolution {
   ClientSubnet client_;
 
   uint16_t rcode_ = wire::rcode::NoError;
+  std::string_view key_name_;  // empty: the query name
+  bool explained_ = false;
+  bool negative_ = false;  // NXDOMAIN or NODATA: the zone's SOA in authority
   bool authoritative_ = false;
   bool truncated_ = false;
   bool tailored_ = false;
   uint8_t scope_prefix_ = 0;
 };
 
-// RFC 7871 section 7.2.1: FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as received;
-// SCOPE says how much of the address the answer depends on.
 // The OPT RR of the response, planned before the answer so that its room can be
 // kept: a response to an EDNS query always carries OPT (RFC 6891 section 7).
 class OptPlan {
  public:
   OptPlan(const wire::Edns& edns, bool badvers, const RequestInfo& info, std::string_view identity,
-          size_t room)
+          std::span<const uint8_t> cookie, size_t room)
       : edns_(edns) {
     if (!edns.present || badvers) return;  // BADVERS answers with a bare OPT
+    // RFC 7873 section 5.2: the client cookie and our server cookie, first, so that
+    // NSID giving way to the answer never takes the cookie with it.
+    if (!cookie.empty()) options_[count_++] = {wire::edns_option::Cookie, cookie};
     if (edns.nsid_requested) {
       // RFC 5001 section 2.2: the identity, unless it would crowd out the answer.
       std::span<const uint8_t> data{reinterpret_cast<const uint8_t*>(identity.data()),
@@ -431,7 +464,7 @@ class OptPlan {
   }
 
   const wire::Edns& edns_;
-  wire::EdnsOption options_[3];
+  wire::EdnsOption options_[4];  // cookie, NSID, ECS, keepalive
   size_t count_ = 0;
   wire::EdnsOption* ecs_ = nullptr;
   uint8_t ecs_data_[4 + 16] = {};
@@ -448,7 +481,39 @@ uint16_t response_flags(const wire::Header& query, uint16_t rcode, bool authorit
   return static_cast<uint16_t>(flags | (rcode & 0x0F));
 }
 
+// RFC 7873: the COOKIE option of the response, written into `out`; empty when
+// the query had none or cookies are off.
+std::span<const uint8_t> plan_cookie(const wire::Query& query, const RequestInfo& info,
+                                     const ResponderOptions& options,
+                                     std::span<uint8_t, kCookieOptionSize> out,
+                                     QueryOutcome& outcome) {
+  if (!options.cookie_secret || !query.edns.cookie.present) return {};
+  outcome.cookie = answer_cookie(*options.cookie_secret, query.edns.cookie, info.source,
+                                 options.unix_time(), out);
+  return out;
+}
+
+// How a response rate limiter counts this response (see QueryOutcome).
+void classify(uint16_t rcode, bool explained, bool negative, std::string_view key_name,
+              QueryOutcome& outcome) {
+  using Kind = QueryOutcome::Kind;
+  if (rcode == wire::rcode::NxDomain) {
+    outcome.kind = Kind::NxDomain;
+  } else if (rcode != wire::rcode::NoError) {
+    outcome.kind = Kind::Error;
+  } else if (explained) {
+    outcome.kind = Kind::Explanation;
+  } else {
+    outcome.kind = negative ? Kind::NoData : Kind::Answer;
+  }
+  size_t length = std::min(key_name.size(), sizeof outcome.key_name);
+  std::memcpy(outcome.key_name, key_name.data(), length);
+  outcome.key_name_length = static_cast<uint8_t>(length);
+}
+
 }  // namespace
+
+uint32_t system_unix_time() { return static_cast<uint32_t>(std::time(nullptr)); }
 
 Responder::Responder(const zones::ZoneSet& zones, const DynamicAnswers& dynamic,
                      ResponderOptions options)
@@ -482,14 +547,21 @@ size_t Responder::respond(std::span<const uint8_t> query_message, const RequestI
     writer.add_question(q.received_name(), q.qtype, q.qclass);  // always fits in 512
   }
   uint16_t rcode = check_query(status, query, info);
-  OptPlan opt(edns, rcode == wire::rcode::BadVers, info, options_.identity, limit - writer.size());
+  uint8_t cookie_buffer[kCookieOptionSize];
+  std::span<const uint8_t> cookie = plan_cookie(query, info, options_, cookie_buffer, result);
+  OptPlan opt(edns, rcode == wire::rcode::BadVers, info, options_.identity, cookie,
+              limit - writer.size());
   writer.reserve(opt.size());
 
   bool authoritative = false, truncated = false;
+  if (rcode != wire::rcode::NoError) {
+    classify(rcode, false, false, query.question.canonical_name(), result);
+  }
   if (rcode == wire::rcode::NoError) {
     Resolution resolution(zones_, dynamic_, options_, query, info, writer);
     resolution.run();
     rcode = resolution.rcode();
+    classify(rcode, resolution.explained(), resolution.negative(), resolution.key_name(), result);
     authoritative = resolution.authoritative();
     truncated = resolution.truncated();
     // Static and negative answers hold for every client: scope 0 (RFC 7871 section

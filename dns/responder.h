@@ -5,10 +5,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "common/ip.h"
+#include "dns/cookie.h"
 #include "zones/zone.h"
 
 namespace geosteer::dns {
@@ -54,19 +57,37 @@ class DynamicAnswers {
   virtual size_t explain(int service, const ClientSubnet& client, std::span<char> out) const = 0;
 };
 
-// What happened to one message, for metrics. Filled by respond() when asked.
+// What happened to one message, for metrics and response rate limiting. Filled by
+// respond() when asked.
 struct QueryOutcome {
   enum class Drop : uint8_t { None, Malformed, Response };
+  // The response's class as a rate limiter tells them apart (ratelimit/limiter.h).
+  enum class Kind : uint8_t { Answer, NoData, NxDomain, Error, Explanation };
+
   Drop drop = Drop::None;  // Malformed: too short to answer; Response: QR set
   uint16_t qtype = 0;      // 0 when the question could not be read
   uint16_t rcode = 0;      // extended (12-bit) RCODE of the response
   bool truncated = false;
   bool ecs = false;        // the query carried a valid ECS option
+  CookieStatus cookie = CookieStatus::None;  // Valid: the source address is proven
+  Kind kind = Kind::Answer;
+  // What identifies the response within its kind (canonical wire name): the query
+  // name; for a wildcard answer the wildcard, for a referral the zone cut, for
+  // NXDOMAIN the zone, so that random names cost one account, not one each.
+  char key_name[255];
+  uint8_t key_name_length = 0;
+
+  std::string_view key() const { return {key_name, key_name_length}; }
 };
+
+uint32_t system_unix_time();  // seconds since the epoch, for server cookies
 
 struct ResponderOptions {
   std::string identity;             // CHAOS id.server / hostname.bind, NSID
   uint16_t max_udp_payload = 1232;  // our EDNS UDP payload size
+  // DNS cookies (RFC 7873) are answered when a secret is given, else ignored.
+  std::optional<CookieSecret> cookie_secret;
+  uint32_t (*unix_time)() = system_unix_time;  // injected by tests
 };
 
 class Responder {

@@ -144,6 +144,20 @@ bool parse_client_subnet(std::span<const uint8_t> data, ClientSubnetOption& ecs)
   return true;
 }
 
+// RFC 7873 section 5.2.2: an option too short for a client cookie, longer than a
+// client and the largest server cookie, or with a server cookie shorter than 8
+// octets is malformed, and the server answers FORMERR.
+bool parse_cookie(std::span<const uint8_t> data, CookieOption& cookie) {
+  constexpr size_t kClient = CookieOption::kClientSize;
+  if (data.size() < kClient || data.size() > kClient + CookieOption::kMaxServerSize) return false;
+  if (data.size() > kClient && data.size() < kClient + 8) return false;
+  cookie.present = true;
+  std::copy(data.begin(), data.begin() + kClient, cookie.client);
+  std::copy(data.begin() + kClient, data.end(), cookie.server);
+  cookie.server_length = static_cast<uint8_t>(data.size() - kClient);
+  return true;
+}
+
 // Walks the options of a version 0 OPT RR (RFC 6891 section 6.1.2); unknown
 // options are ignored (section 6.1.2: "MUST be ignored").
 bool parse_edns_options(std::span<const uint8_t> rdata, Query& query) {
@@ -168,6 +182,13 @@ bool parse_edns_options(std::span<const uint8_t> rdata, Query& query) {
         query.client_subnet_malformed = true;
         return false;
       }
+    } else if (code == edns_option::Cookie) {
+      // Two cookies would leave the one to answer ambiguous, as with ECS.
+      if (edns.cookie.present || !parse_cookie(data, edns.cookie)) {
+        edns.cookie = {};
+        query.cookie_malformed = true;
+        return false;
+      }
     }
   }
   return true;
@@ -186,8 +207,9 @@ bool parse_opt(const RrFields& rr, Query& query) {
   edns.dnssec_ok = rr.ttl & 0x8000;
   // Options of a version we do not speak are not ours to judge: BADVERS follows.
   bool options_ok = edns.version != 0 || parse_edns_options(rr.rdata, query);
-  // The OPT RR itself stays valid (and is echoed) when only the ECS was bad.
-  edns.present = options_ok || query.client_subnet_malformed;
+  // The OPT RR itself stays valid (and is echoed) when only the ECS or the cookie
+  // was bad.
+  edns.present = options_ok || query.client_subnet_malformed || query.cookie_malformed;
   return options_ok;
 }
 
@@ -238,6 +260,35 @@ ParseStatus parse_query(std::span<const uint8_t> message, Query& query) {
                 parse_additional(reader, header.arcount, query, malformed);
   if (!walked || malformed || reader.remaining() != 0) return ParseStatus::Malformed;
   return ParseStatus::Ok;
+}
+
+size_t truncate_to_question(std::span<uint8_t> message, size_t length) {
+  if (length > message.size()) return 0;
+  Reader reader(message.first(length));
+  Header header;
+  Question question;
+  if (!read_header(reader, header) || header.qdcount != 1 || !read_question(reader, question)) {
+    return 0;
+  }
+  size_t question_end = reader.position();
+  RrFields rr;
+  size_t opt_start = 0, opt_end = 0;
+  unsigned records = header.ancount + header.nscount + header.arcount;
+  for (unsigned i = 0; i < records; ++i) {
+    size_t start = reader.position();
+    if (!read_rr(reader, rr)) return 0;
+    if (rr.type == kTypeOpt) {
+      opt_start = start;
+      opt_end = reader.position();
+    }
+  }
+  // The OPT RR's owner is the root, never a compression pointer: it moves as is.
+  std::memmove(&message[question_end], &message[opt_start], opt_end - opt_start);
+  uint16_t flags = static_cast<uint16_t>(header.flags | flag::Tc);
+  uint8_t counts[] = {static_cast<uint8_t>(flags >> 8), static_cast<uint8_t>(flags), 0, 1, 0, 0,
+                      0, 0, 0, static_cast<uint8_t>(opt_end > opt_start ? 1 : 0)};
+  std::memcpy(&message[2], counts, sizeof counts);
+  return question_end + (opt_end - opt_start);
 }
 
 size_t opt_record_size(std::span<const EdnsOption> options) {

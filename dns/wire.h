@@ -30,7 +30,7 @@ namespace qtype {
 constexpr uint16_t Tkey = 249, Tsig = 250, Ixfr = 251, Axfr = 252, Mailb = 253, Maila = 254;
 }
 namespace edns_option {
-constexpr uint16_t Nsid = 3, ClientSubnet = 8, TcpKeepalive = 11;
+constexpr uint16_t Nsid = 3, ClientSubnet = 8, Cookie = 10, TcpKeepalive = 11;
 }
 namespace ecs_family {
 constexpr uint16_t Ipv4 = 1, Ipv6 = 2;
@@ -74,6 +74,17 @@ struct ClientSubnetOption {
   uint8_t address_length = 0;  // ceil(source_prefix / 8)
 };
 
+// DNS COOKIE option (RFC 7873 section 4), kept as received: a client cookie of 8
+// octets, and a server cookie of 8 to 32 octets when the client had one from us.
+struct CookieOption {
+  static constexpr size_t kClientSize = 8;
+  static constexpr size_t kMaxServerSize = 32;
+  bool present = false;
+  uint8_t client[kClientSize] = {};
+  uint8_t server[kMaxServerSize] = {};
+  uint8_t server_length = 0;  // 0, or 8..32
+};
+
 struct Edns {
   bool present = false;  // one well-formed OPT RR was in the additional section
   uint16_t udp_payload = 0;
@@ -86,6 +97,7 @@ struct Edns {
   bool tcp_keepalive = false;
   bool tcp_keepalive_with_timeout = false;
   ClientSubnetOption client_subnet;
+  CookieOption cookie;
 };
 
 enum class ParseStatus {
@@ -101,11 +113,19 @@ struct Query {
   Question question;
   Edns edns;
   bool client_subnet_malformed = false;  // the FORMERR comes from the ECS option itself
+  bool cookie_malformed = false;         // the FORMERR comes from the COOKIE option itself
 };
 
 // Parses a query message. Everything parsed before a malformation stays filled in
 // so that a FORMERR response can still echo the question and the OPT RR.
 ParseStatus parse_query(std::span<const uint8_t> message, Query& query);
+
+// Cuts one of our responses down to its question and OPT RR, with TC set: the
+// empty truncated reply that tells a client to ask again over TCP (RFC 7766
+// section 6.2; the "slip" of response rate limiting). The OPT RR stays, as a
+// response to an EDNS query carries one (RFC 6891 section 7). Returns the new
+// length, or 0 when `message` cannot be read as a response with one question.
+size_t truncate_to_question(std::span<uint8_t> message, size_t length);
 
 struct EdnsOption {
   uint16_t code = 0;

@@ -207,6 +207,14 @@ std::vector<MetricFamily> QueryMetrics::collect() const {
   }
   families.push_back(std::move(dropped));
 
+  auto slipped = counter_family(
+      "geosteer_dns_slipped_total",
+      "UDP responses over the rate limit sent as an empty truncated reply (slip) instead.");
+  add_sample(slipped, {}, sum_over(threads_, [](const ThreadCounters& t) -> auto& {
+               return t.slipped;
+             }));
+  families.push_back(std::move(slipped));
+
   auto answers = counter_family("geosteer_steering_answers_total",
                                 "Mirrors handed out in steered answers, by service and mirror.");
   for (size_t id = 0; id < answer_labels_.size(); ++id) {

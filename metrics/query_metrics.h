@@ -37,6 +37,7 @@ struct alignas(64) ThreadCounters {
   std::atomic<uint64_t> ecs_queries{0};
   std::atomic<uint64_t> truncated{0};
   std::atomic<uint64_t> dropped[2] = {};
+  std::atomic<uint64_t> slipped{0};
   std::atomic<uint64_t> answers[kMaxAnswerLabels] = {};
   std::atomic<uint64_t> fallback[kMaxServiceLabels][2] = {};
   std::atomic<uint64_t> unlocated{0};
@@ -58,6 +59,8 @@ class QueryMetrics {
   void count_query(Transport transport, uint16_t qtype, uint16_t rcode);
   void count_ecs() { ThreadCounters::bump(local().ecs_queries); }
   void count_truncated() { ThreadCounters::bump(local().truncated); }
+  // A rate-limited response sent as an empty truncated reply instead (a "slip").
+  void count_slipped() { ThreadCounters::bump(local().slipped); }
   void count_dropped(DropReason reason) {
     ThreadCounters::bump(local().dropped[static_cast<size_t>(reason)]);
   }

@@ -291,6 +291,12 @@ void ZoneCompiler::accept(ParsedRecord record) {
   } else if (record.type == rrtype::NS && record.owner == origin_) {
     error(record.pos, "NS record at the zone apex " + name_text(origin_) + " is not allowed here",
           "list the zone's name servers under ns:");
+  } else if (record.type == rrtype::DNAME) {
+    // Refused rather than served as plain data: a resolver that asks for a name below
+    // the DNAME would get NXDOMAIN instead of the redirection (RFC 6672 section 3).
+    error(record.pos, "DNAME record " + name_text(record.owner) + " is not supported",
+          "geosteer does not synthesize DNAME redirections (RFC 6672); use a CNAME for each "
+          "name instead");
   } else if (auto service = services_.find(record.owner);
              service != services_.end() &&
              (record.type == rrtype::A || record.type == rrtype::AAAA ||

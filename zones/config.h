@@ -7,6 +7,7 @@
 // (mirror locations). All of them report through ConfigError.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -19,6 +20,7 @@
 #include "common/ip.h"
 #include "common/limits.h"
 #include "healthcheck/settings.h"
+#include "ratelimit/settings.h"
 
 namespace geosteer::zones {
 
@@ -67,6 +69,10 @@ struct ServerConfig {
   unsigned tcp_max_connections = 512;  // per query thread; the most idle makes room
   uint16_t max_udp_payload = 1232;  // our own EDNS buffer size (DNS flag day 2020)
   unsigned threads = 0;              // 0: one per core
+  ratelimit::Settings rate_limit;    // response rate limiting of UDP answers
+  // DNS cookies (RFC 7873, RFC 9018): the server secret, shared by the nodes of an
+  // anycast service; absent, each process draws its own at start.
+  std::optional<std::array<uint8_t, 16>> cookie_secret;
 };
 
 struct MetricsConfig {

@@ -166,6 +166,9 @@ class ConfigParser {
                                            bool allow_empty);
 
   void parse_server(const YAML::Node& node, ServerConfig& server);
+  void parse_rate_limit(const YAML::Node& node, ratelimit::Settings& settings);
+  void parse_exempt(const YAML::Node& node, std::vector<IpPrefix>& exempt);
+  void parse_cookie_secret(const YAML::Node& node, ServerConfig& server);
   void parse_metrics(const YAML::Node& node, MetricsConfig& metrics);
   void parse_listen(const YAML::Node& node, std::vector<ListenAddress>& listen);
   std::optional<ListenAddress> parse_listen_address(const YAML::Node& node,

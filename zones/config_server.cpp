@@ -57,7 +57,8 @@ Config ConfigParser::parse(const YAML::Node& root) {
 void ConfigParser::parse_server(const YAML::Node& node, ServerConfig& server) {
   auto f = fields(node, "server",
                   {"listen", "identity", "tcp_idle_timeout", "tcp_io_timeout",
-                   "tcp_max_connections", "max_udp_payload", "threads"});
+                   "tcp_max_connections", "max_udp_payload", "threads", "rate_limit",
+                   "cookie_secret"});
   if (!f) return;
   if (const Entry* e = f->find("listen")) parse_listen(e->value, server.listen);
   if (const Entry* e = f->find("identity")) {
@@ -72,6 +73,81 @@ void ConfigParser::parse_server(const YAML::Node& node, ServerConfig& server) {
   set_integer(*f, "tcp_max_connections", 1, 1000000, server.tcp_max_connections);
   set_integer(*f, "max_udp_payload", 512, 4096, server.max_udp_payload);
   set_integer(*f, "threads", 0, 256, server.threads);
+  if (const Entry* e = f->find("rate_limit")) parse_rate_limit(e->value, server.rate_limit);
+  if (const Entry* e = f->find("cookie_secret")) parse_cookie_secret(e->value, server);
+}
+
+// --- server.rate_limit -------------------------------------------------------------
+
+void ConfigParser::parse_rate_limit(const YAML::Node& node, ratelimit::Settings& settings) {
+  auto f = fields(node, "rate_limit",
+                  {"enabled", "responses_per_second", "window", "slip", "ipv4_prefix",
+                   "ipv6_prefix", "exempt"});
+  if (!f) return;
+  if (const Entry* e = f->find("enabled")) {
+    if (auto enabled = boolean(e->value, "'enabled'")) settings.enabled = *enabled;
+  }
+  set_integer(*f, "responses_per_second", 1, 1000000, settings.responses_per_second);
+  if (const Entry* e = f->find("window")) {
+    if (auto d = duration(e->value, "'window'")) {
+      if (*d < std::chrono::seconds(1) || *d > std::chrono::hours(1) ||
+          d->count() % 1000 != 0) {
+        error(e->value, "'window' must be whole seconds from 1s to 1h", "e.g. window: 15s");
+      } else {
+        settings.window = std::chrono::duration_cast<std::chrono::seconds>(*d);
+      }
+    }
+  }
+  // BIND's bounds: beyond 10, slips are too rare to help a real client.
+  set_integer(*f, "slip", 0, 10, settings.slip);
+  set_integer(*f, "ipv4_prefix", 8, 32, settings.ipv4_prefix);
+  set_integer(*f, "ipv6_prefix", 16, 128, settings.ipv6_prefix);
+  if (const Entry* e = f->find("exempt")) parse_exempt(e->value, settings.exempt);
+}
+
+void ConfigParser::parse_exempt(const YAML::Node& node, std::vector<IpPrefix>& exempt) {
+  if (!expect(node, YAML::NodeType::Sequence, "'exempt'")) return;
+  for (const auto& item : node) {
+    auto text = scalar(item, "an exempt network");
+    if (!text) continue;
+    auto prefix = IpPrefix::parse(*text);
+    if (!prefix) {
+      error(item, "invalid network " + quoted(*text),
+            "expected a prefix such as 192.0.2.0/24 or 2001:db8::/48, or an address");
+      continue;
+    }
+    if (!prefix->host_bits_zero()) {
+      IpPrefix network{prefix->address.masked(prefix->length), prefix->length};
+      error(item, "network " + quoted(*text) + " has bits set past its prefix length",
+            "did you mean " + network.to_string() + "?");
+      continue;
+    }
+    exempt.push_back(*prefix);
+  }
+}
+
+// --- server.cookie_secret ----------------------------------------------------------
+
+void ConfigParser::parse_cookie_secret(const YAML::Node& node, ServerConfig& server) {
+  auto text = scalar(node, "'cookie_secret'");
+  if (!text) return;
+  auto hex_value = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  bool hex = std::all_of(text->begin(), text->end(), [&](char c) { return hex_value(c) >= 0; });
+  if (text->size() != 32 || !hex) {
+    error(node, "'cookie_secret' must be 32 hexadecimal digits (128 bits)",
+          "e.g. the output of: openssl rand -hex 16");
+    return;
+  }
+  std::array<uint8_t, 16> secret{};
+  for (size_t i = 0; i < secret.size(); ++i) {
+    secret[i] = static_cast<uint8_t>(hex_value((*text)[2 * i]) << 4 | hex_value((*text)[2 * i + 1]));
+  }
+  server.cookie_secret = secret;
 }
 
 void ConfigParser::parse_listen(const YAML::Node& node, std::vector<ListenAddress>& listen) {

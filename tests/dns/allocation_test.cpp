@@ -8,6 +8,7 @@
 
 #include "dns/responder.h"
 #include "dns/wire.h"
+#include "ratelimit/limiter.h"
 #include "tests/dns/dns_test_support.h"
 #include "tests/dns/server_fixture.h"
 #include "tests/dns/tcp_client.h"
@@ -81,7 +82,7 @@ class ResponderAllocationTest : public ::testing::Test {
 
   zones::ZoneSet zones = zones::ZoneBuilder::make_set({zone()});
   StaticDynamicAnswers dynamic;
-  Responder responder{zones, dynamic, ResponderOptions{"ns1.geosteer.test", 1232}};
+  Responder responder{zones, dynamic, ResponderOptions{"ns1.geosteer.test", 1232, CookieSecret{1, 2, 3}, system_unix_time}};
   std::array<uint8_t, 65535> buffer{};
 };
 
@@ -121,6 +122,38 @@ TEST_F(ResponderAllocationTest, FormErrDoesNotAllocate) {
   test::Bytes malformed = query("www.example.org.", 1);
   malformed.push_back(0);
   EXPECT_EQ(allocations_answering(malformed, Transport::Udp), 0);
+}
+
+TEST_F(ResponderAllocationTest, AnsweringACookieDoesNotAllocate) {
+  test::QuerySpec spec;
+  spec.qname = "www.example.org.";
+  spec.edns = test::EdnsSpec{};
+  spec.edns->options = {{wire::edns_option::Cookie, test::Bytes(24, 0x5a)}};
+  EXPECT_EQ(allocations_answering(test::make_query(spec), Transport::Udp), 0);
+}
+
+// The rate limiter's verdict on an answer and the slip it may turn into, as app/
+// applies them after respond(): the table was made before, nothing is made now.
+TEST_F(ResponderAllocationTest, RateLimitingAFloodDoesNotAllocate) {
+  ratelimit::Settings settings;
+  settings.responses_per_second = 5;
+  settings.slip = 2;
+  ratelimit::Limiter limiter(settings);
+  test::Bytes flood = query("www.example.org.", 1);
+  RequestInfo info{Transport::Udp, IpAddress::v4({203, 0, 113, 7})};
+  int slips = 0;
+  testing::AllocationCounter counter;
+  for (int i = 0; i < 50; ++i) {
+    QueryOutcome outcome;
+    size_t length = responder.respond(flood, info, buffer, &outcome);
+    ratelimit::Response response{info.source, ratelimit::ResponseClass::Answer, outcome.key(),
+                                 outcome.qtype};
+    if (limiter.check(response, ratelimit::Limiter::Clock::now()) == ratelimit::Verdict::Slip) {
+      slips += wire::truncate_to_question(buffer, length) > 0;
+    }
+  }
+  EXPECT_EQ(counter.stop(), 0);
+  EXPECT_GT(slips, 0);
 }
 
 // The TCP path around the responder: the thread's buffers, the pooled chunk of a

@@ -49,7 +49,7 @@ class KeepaliveTest : public ::testing::Test {
 
   zones::ZoneSet zones = zones::ZoneBuilder::make_set({zone()});
   NoDynamicAnswers dynamic;
-  Responder responder{zones, dynamic, ResponderOptions{"ns1.geosteer.test", 1232}};
+  Responder responder{zones, dynamic, ResponderOptions{"ns1.geosteer.test", 1232, std::nullopt, system_unix_time}};
   std::array<uint8_t, 65535> buffer{};
 };
 
@@ -70,6 +70,26 @@ TEST_F(KeepaliveTest, SentAlongsideOtherOptions) {
   Packet p = ask(query({test::nsid_option(), test::keepalive_option()}), Transport::Tcp, 100);
   ASSERT_NE(p, nullptr);
   EXPECT_TRUE(test::edns_option(p, wire::edns_option::Nsid).has_value());
+  EXPECT_EQ(test::edns_option(p, wire::edns_option::TcpKeepalive), (Bytes{0x00, 0x64}));
+}
+
+// Every option the responder can send at once: the OPT plan has room for all four.
+TEST_F(KeepaliveTest, SentWithACookieNsidAndClientSubnetAllTogether) {
+  Responder with_cookies{zones, dynamic,
+                         ResponderOptions{"ns1.geosteer.test", 1232, CookieSecret{1, 2},
+                                          system_unix_time}};
+  QuerySpec spec = query({{wire::edns_option::Cookie, Bytes(8, 0x5a)}, test::nsid_option(),
+                          test::ecs_option(1, 24, 0, {198, 51, 100}), test::keepalive_option()});
+  RequestInfo info{Transport::Tcp, IpAddress::v4({203, 0, 113, 7}), 100};
+  size_t size = with_cookies.respond(test::make_query(spec), info, buffer);
+  ASSERT_GT(size, 0u);
+  Packet p = test::decode({buffer.data(), size});
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(ldns_pkt_get_rcode(p.get()), LDNS_RCODE_NOERROR);
+  ASSERT_TRUE(test::edns_option(p, wire::edns_option::Cookie).has_value());
+  EXPECT_EQ(test::edns_option(p, wire::edns_option::Cookie)->size(), 24u);
+  EXPECT_TRUE(test::edns_option(p, wire::edns_option::Nsid).has_value());
+  EXPECT_TRUE(test::edns_option(p, wire::edns_option::ClientSubnet).has_value());
   EXPECT_EQ(test::edns_option(p, wire::edns_option::TcpKeepalive), (Bytes{0x00, 0x64}));
 }
 

@@ -33,6 +33,15 @@ const char* const kSoa =
 
 IpAddress v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) { return IpAddress::v4({a, b, c, d}); }
 
+// Cookies are answered with this secret at this time (RFC 9018 Appendix A.1).
+const CookieSecret kCookieSecret = {0xe5, 0xe9, 0x73, 0xe5, 0xa6, 0xb2, 0xa4, 0x3f,
+                                    0x48, 0xe7, 0xdc, 0x84, 0x9e, 0x37, 0xbf, 0xcf};
+uint32_t cookie_time() { return 1559731985; }
+
+ResponderOptions options(std::string identity = "ns1.geosteer.test") {
+  return {std::move(identity), 1232, kCookieSecret, cookie_time};
+}
+
 class FakeDynamicAnswers : public DynamicAnswers {
  public:
   void answer(int service, Family family, const ClientSubnet& client,
@@ -116,6 +125,23 @@ zones::Zone glue_test() {
   return zone.finish();
 }
 
+// Delegations whose glue does not fit in 512 octets: `deep` has its name servers
+// inside itself (in-domain glue), `sibling` has the same ones, inside `deep`
+// (sibling glue), `small` has one.
+zones::Zone referral_test() {
+  TextZone zone("referral.test.");
+  zone.add("@", 3600, "SOA ns.referral.test. admin.referral.test. 1 3600 600 86400 60")
+      .add("small", 3600, "NS ns.small.referral.test.")
+      .add("ns.small", 3600, "A 192.0.2.70");
+  for (int i = 1; i <= 7; ++i) {
+    std::string host = "ns0" + std::to_string(i) + "-long-label-for-glue.deep";
+    zone.add("deep", 3600, "NS " + host + ".referral.test.");
+    zone.add("sibling", 3600, "NS " + host + ".referral.test.");
+    zone.add(host, 3600, "A 192.0.2." + std::to_string(70 + i));
+  }
+  return zone.finish();
+}
+
 class ResponderTest : public ::testing::Test {
  protected:
   Packet ask(const QuerySpec& spec, Transport transport = Transport::Udp) {
@@ -144,9 +170,10 @@ class ResponderTest : public ::testing::Test {
 
   static ldns_pkt_rcode rcode(const Packet& p) { return ldns_pkt_get_rcode(p.get()); }
 
-  zones::ZoneSet zone_set = zones::ZoneBuilder::make_set({example_org(), glue_test()});
+  zones::ZoneSet zone_set =
+      zones::ZoneBuilder::make_set({example_org(), glue_test(), referral_test()});
   FakeDynamicAnswers dynamic;
-  Responder responder{zone_set, dynamic, ResponderOptions{"ns1.geosteer.test", 1232}};
+  Responder responder{zone_set, dynamic, options()};
   IpAddress source = v4(203, 0, 113, 7);
   std::array<uint8_t, 65535> buffer{};
   size_t response_size = 0;
@@ -278,6 +305,41 @@ TEST_F(ResponderTest, NameBelowAZoneCutGetsAReferral) {
   EXPECT_TRUE(test::answer(p).empty());
   EXPECT_EQ(test::authority(p), Strings{"sub.example.org. 3600 IN NS ns.sub.example.org."});
   EXPECT_EQ(test::additional(p), Strings{"ns.sub.example.org. 3600 IN A 192.0.2.54"});
+}
+
+TEST_F(ResponderTest, AReferralCarriesItsInDomainGlue) {
+  Packet p = ask(query("host.small.referral.test."));
+  ASSERT_NE(p, nullptr);
+  EXPECT_FALSE(ldns_pkt_tc(p.get()));
+  EXPECT_EQ(test::additional(p), Strings{"ns.small.referral.test. 3600 IN A 192.0.2.70"});
+}
+
+TEST_F(ResponderTest, InDomainGlueThatDoesNotFitTruncatesTheReferral) {
+  // RFC 9471 section 3.1: without all of it the delegated zone may be unreachable.
+  Packet p = ask(query("host.deep.referral.test."));
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(ldns_pkt_tc(p.get()));
+  EXPECT_LE(response_size, 512u);
+  EXPECT_TRUE(outcome.truncated);
+}
+
+TEST_F(ResponderTest, InDomainGlueIsWholeOverTcp) {
+  Packet p = ask(query("host.deep.referral.test."), Transport::Tcp);
+  ASSERT_NE(p, nullptr);
+  EXPECT_FALSE(ldns_pkt_tc(p.get()));
+  EXPECT_EQ(ldns_pkt_nscount(p.get()), 7);
+  EXPECT_EQ(ldns_pkt_arcount(p.get()), 7);
+}
+
+TEST_F(ResponderTest, SiblingGlueThatDoesNotFitIsLeftOutWithoutTruncation) {
+  // RFC 9471 section 3.2: sibling glue is included as far as it fits; TC is for
+  // in-domain glue only.
+  Packet p = ask(query("host.sibling.referral.test."));
+  ASSERT_NE(p, nullptr);
+  EXPECT_FALSE(ldns_pkt_tc(p.get()));
+  EXPECT_EQ(ldns_pkt_nscount(p.get()), 7);
+  EXPECT_GT(ldns_pkt_arcount(p.get()), 0);
+  EXPECT_LT(ldns_pkt_arcount(p.get()), 7);
 }
 
 TEST_F(ResponderTest, DsAtAZoneCutIsAnsweredByTheParent) {
@@ -639,7 +701,7 @@ TEST_F(ResponderTest, NsidRequestGetsTheIdentity) {
 }
 
 TEST_F(ResponderTest, NsidTooLongForTheResponseIsLeftOut) {
-  Responder verbose{zone_set, dynamic, ResponderOptions{std::string(600, 'n'), 1232}};
+  Responder verbose{zone_set, dynamic, options(std::string(600, 'n'))};
   QuerySpec spec = query("www.example.org.");
   spec.edns = test::EdnsSpec{512, 0, false, {test::nsid_option()}};
   Bytes message = test::make_query(spec);
@@ -921,10 +983,204 @@ TEST_F(ResponderTest, OutcomeOfAnInvalidClientSubnetIsNoEcs) {
   EXPECT_FALSE(outcome.ecs);
 }
 
+// --- QueryOutcome: the response's class, for response rate limiting --------------
+
+std::string wire(std::string_view text) {
+  Bytes name = test::wire_name(text);
+  return {name.begin(), name.end()};
+}
+
+TEST_F(ResponderTest, AnAnswerIsKeyedByTheQueryName) {
+  ask(query("WWW.example.org."));
+  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::Answer);
+  EXPECT_EQ(outcome.key(), wire("www.example.org."));
+}
+
+TEST_F(ResponderTest, NoDataIsItsOwnKindKeyedByTheQueryName) {
+  ask(query("www.example.org.", kTypeMx));
+  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::NoData);
+  EXPECT_EQ(outcome.key(), wire("www.example.org."));
+}
+
+TEST_F(ResponderTest, AWildcardAnswerIsKeyedByTheWildcard) {
+  ask(query("random1234.wild.example.org."));
+  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::Answer);
+  EXPECT_EQ(outcome.key(), wire("*.wild.example.org."));
+}
+
+TEST_F(ResponderTest, AReferralIsKeyedByTheZoneCut) {
+  ask(query("random1234.sub.example.org."));
+  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::Answer);
+  EXPECT_EQ(outcome.key(), wire("sub.example.org."));
+}
+
+TEST_F(ResponderTest, NxDomainIsKeyedByTheZone) {
+  ask(query("random1234.example.org."));
+  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::NxDomain);
+  EXPECT_EQ(outcome.key(), wire("example.org."));
+}
+
+TEST_F(ResponderTest, RefusedIsAnError) {
+  ask(query("www.example.net."));
+  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::Error);
+}
+
+TEST_F(ResponderTest, FormErrIsAnError) {
+  Bytes message = test::make_query(query("www.example.org."));
+  message.push_back(0);
+  ask_raw(message);
+  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::Error);
+}
+
+TEST_F(ResponderTest, TheExplanationIsItsOwnKind) {
+  ask(with_ecs(query("_geosteer.mirror.example.org.", kTypeTxt), 1, 24, {198, 51, 100}));
+  EXPECT_EQ(outcome.kind, QueryOutcome::Kind::Explanation);
+  EXPECT_EQ(outcome.key(), wire("_geosteer.mirror.example.org."));
+}
+
+// --- DNS cookies (RFC 7873, RFC 9018) ----------------------------------------------
+
+const Bytes kClientCookie = {0x24, 0x64, 0xc4, 0xab, 0xcf, 0x10, 0xc9, 0x57};
+
+QuerySpec with_cookie(QuerySpec spec, Bytes cookie) {
+  spec.edns = test::EdnsSpec{};
+  spec.edns->options.push_back({wire::edns_option::Cookie, std::move(cookie)});
+  return spec;
+}
+
+Bytes concat(Bytes a, const Bytes& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// The server cookie we hand `client_ip` at cookie_time().
+Bytes our_server_cookie(const IpAddress& client_ip) {
+  auto cookie = make_server_cookie(kCookieSecret, std::span<const uint8_t, 8>(kClientCookie.data(), 8),
+                                   client_ip, cookie_time());
+  return {cookie.begin(), cookie.end()};
+}
+
+TEST_F(ResponderTest, AClientCookieIsAnsweredWithItAndOurServerCookie) {
+  Packet p = ask(with_cookie(query("www.example.org."), kClientCookie));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(rcode(p), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(test::edns_option(p, wire::edns_option::Cookie),
+            concat(kClientCookie, our_server_cookie(source)));
+  EXPECT_EQ(outcome.cookie, CookieStatus::ClientOnly);
+}
+
+TEST_F(ResponderTest, OurServerCookieSentBackIsValid) {
+  Packet p = ask(with_cookie(query("www.example.org."), concat(kClientCookie, our_server_cookie(source))));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(rcode(p), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(outcome.cookie, CookieStatus::Valid);
+}
+
+TEST_F(ResponderTest, AServerCookieFromAnotherAddressIsAnsweredAsIfOnlyTheClientCookieWasSent) {
+  Bytes foreign = concat(kClientCookie, our_server_cookie(v4(198, 51, 100, 100)));
+  Packet p = ask(with_cookie(query("www.example.org."), foreign));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(rcode(p), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(ldns_pkt_ancount(p.get()), 1);
+  EXPECT_EQ(outcome.cookie, CookieStatus::ClientOnly);
+  EXPECT_EQ(test::edns_option(p, wire::edns_option::Cookie),
+            concat(kClientCookie, our_server_cookie(source)));
+}
+
+TEST_F(ResponderTest, TheCookieComesWithErrorsToo) {
+  Packet p = ask(with_cookie(query("www.example.net."), kClientCookie));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(rcode(p), LDNS_RCODE_REFUSED);
+  EXPECT_TRUE(test::edns_option(p, wire::edns_option::Cookie));
+}
+
+TEST_F(ResponderTest, TwoCookieOptionsAreFormErr) {
+  QuerySpec spec = with_cookie(query("www.example.org."), kClientCookie);
+  spec.edns->options.push_back({wire::edns_option::Cookie, kClientCookie});
+  Packet p = ask(spec);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(rcode(p), LDNS_RCODE_FORMERR);
+}
+
+TEST(ResponderWithoutCookieSecret, IgnoresCookies) {
+  zones::ZoneSet zones = zones::ZoneBuilder::make_set({example_org()});
+  FakeDynamicAnswers dynamic;
+  Responder responder{zones, dynamic, ResponderOptions{"ns1.geosteer.test", 1232, std::nullopt, cookie_time}};
+  std::array<uint8_t, 512> out{};
+  Bytes message = test::make_query(with_cookie(QuerySpec{}, kClientCookie));
+  size_t size = responder.respond(message, {Transport::Udp, v4(203, 0, 113, 7)}, out);
+  Packet p = test::decode({out.data(), size});
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(ldns_pkt_get_rcode(p.get()), LDNS_RCODE_NOERROR);
+  EXPECT_FALSE(test::edns_option(p, wire::edns_option::Cookie));
+}
+
+// RFC 7873 section 5.2.2: fewer than 8 octets, 9 to 15, or more than 40.
+class ResponderMalformedCookieTest : public ResponderTest,
+                                     public ::testing::WithParamInterface<size_t> {};
+
+TEST_P(ResponderMalformedCookieTest, IsFormErrEchoingTheOptWithoutACookie) {
+  Packet p = ask(with_cookie(query("www.example.org."), Bytes(GetParam(), 0x5a)));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(rcode(p), LDNS_RCODE_FORMERR);
+  EXPECT_EQ(ldns_pkt_ancount(p.get()), 0);
+  EXPECT_EQ(ldns_pkt_edns_udp_size(p.get()), 1232);
+  EXPECT_FALSE(test::edns_option(p, wire::edns_option::Cookie));
+  EXPECT_EQ(outcome.cookie, CookieStatus::None);
+}
+
+INSTANTIATE_TEST_SUITE_P(Lengths, ResponderMalformedCookieTest,
+                         ::testing::Values(0, 1, 7, 9, 15, 41, 48));
+
+class ResponderWellFormedCookieTest : public ResponderTest,
+                                      public ::testing::WithParamInterface<size_t> {};
+
+TEST_P(ResponderWellFormedCookieTest, IsAnswered) {
+  Packet p = ask(with_cookie(query("www.example.org."), Bytes(GetParam(), 0x5a)));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(rcode(p), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(test::edns_option(p, wire::edns_option::Cookie)->size(), kCookieOptionSize);
+}
+
+INSTANTIATE_TEST_SUITE_P(Lengths, ResponderWellFormedCookieTest, ::testing::Values(8, 16, 24, 40));
+
+// --- wire::truncate_to_question: the slip of rate limiting ----------------------
+
+TEST_F(ResponderTest, ATruncatedCopyKeepsTheQuestionAndSetsTc) {
+  Packet full = ask(query("Www.Example.org."));
+  ASSERT_NE(full, nullptr);
+  size_t length = wire::truncate_to_question(buffer, response_size);
+  Packet slip = test::decode({buffer.data(), length});
+  ASSERT_NE(slip, nullptr);
+  EXPECT_TRUE(ldns_pkt_tc(slip.get()));
+  EXPECT_TRUE(ldns_pkt_qr(slip.get()));
+  EXPECT_EQ(ldns_pkt_id(slip.get()), ldns_pkt_id(full.get()));
+  EXPECT_EQ(test::question_name(slip), "Www.Example.org.");
+  EXPECT_EQ(ldns_pkt_ancount(slip.get()), 0);
+  EXPECT_EQ(ldns_pkt_nscount(slip.get()), 0);
+  EXPECT_EQ(ldns_pkt_arcount(slip.get()), 0);
+}
+
+TEST_F(ResponderTest, ATruncatedCopyKeepsTheOptRecord) {
+  QuerySpec spec = query("ns1.example.org.", kTypeNs);
+  spec.qname = "example.org.";
+  spec.edns = test::EdnsSpec{};
+  spec.edns->options = {test::nsid_option()};
+  ASSERT_NE(ask(spec), nullptr);
+  size_t length = wire::truncate_to_question(buffer, response_size);
+  Packet slip = test::decode({buffer.data(), length});
+  ASSERT_NE(slip, nullptr);
+  EXPECT_TRUE(ldns_pkt_tc(slip.get()));
+  EXPECT_EQ(ldns_pkt_ancount(slip.get()), 0);
+  EXPECT_EQ(ldns_pkt_edns_udp_size(slip.get()), 1232);
+  EXPECT_EQ(test::edns_option(slip, 3), Bytes(std::string_view("ns1.geosteer.test").begin(),
+                                               std::string_view("ns1.geosteer.test").end()));
+}
+
 TEST(ResponderWithoutOutcome, AnswersAsWithOne) {
   zones::ZoneSet zones = zones::ZoneBuilder::make_set({example_org()});
   FakeDynamicAnswers dynamic;
-  Responder responder{zones, dynamic, ResponderOptions{"ns1.geosteer.test", 1232}};
+  Responder responder{zones, dynamic, options()};
   std::array<uint8_t, 512> out{};
   Bytes message = test::make_query(QuerySpec{});
   EXPECT_GT(responder.respond(message, {Transport::Udp, v4(203, 0, 113, 7)}, out), 0u);

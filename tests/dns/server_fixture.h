@@ -40,7 +40,7 @@ class ResponderHandler : public QueryHandler {
 
   zones::ZoneSet zones_ = zones::ZoneBuilder::make_set({zone()});
   NoDynamicAnswers dynamic_;
-  Responder responder_{zones_, dynamic_, ResponderOptions{"ns1.geosteer.test", 1232}};
+  Responder responder_{zones_, dynamic_, ResponderOptions{"ns1.geosteer.test", 1232, std::nullopt, system_unix_time}};
 };
 
 // Options for one query thread on 127.0.0.1 (and [::1] when asked), any free port.

