@@ -39,9 +39,9 @@ class StreamLines : public LineSink {
 // The decision as the `_geosteer.<service>` TXT gives it, then the addresses each
 // chosen mirror is answered with.
 void print_decision(const steering::Engine& engine, const steering::Decision& d, Family family,
-                    std::ostream& out) {
+                    const steering::Location& client, std::ostream& out) {
   StreamLines lines(out, "  ");
-  explain_decision(engine, d, family, lines);
+  explain_decision(engine, d, family, client, lines);
   int rank = 1;
   for (uint16_t index : d.chosen()) {
     const auto& mirror = engine.mirrors()[index];
@@ -163,7 +163,7 @@ int run_locate(const CommandLine& cl, std::ostream& out, std::ostream& err) {
   if (!loaded) return 1;
   auto snapshot = build_snapshot(loaded, nullptr);
   const steering::Engine& engine = snapshot->engine;
-  auto geo = engine.geoip()->lookup(client->address);
+  steering::GeoResult geo = engine.locate(client->address);
   // The same first lines as the TXT answer at `_geosteer.<service>`.
   StreamLines lines(out, "");
   explain_client(*client, lines);
@@ -183,7 +183,7 @@ int run_locate(const CommandLine& cl, std::ostream& out, std::ostream& err) {
     out << "\nservice " << service.name << "  (the same as TXT at _geosteer." << service.name
         << ")\n";
     for (Family family : {Family::V4, Family::V6}) {
-      print_decision(engine, engine.choose(i, family, *client), family, out);
+      print_decision(engine, engine.choose(i, family, *client), family, geo.location, out);
     }
   }
   if (!shown) {

@@ -109,7 +109,7 @@ void explain_location(const steering::GeoResult& geo, LineSink& sink) {
 }
 
 void explain_decision(const steering::Engine& engine, const steering::Decision& decision,
-                      Family family, LineSink& sink) {
+                      Family family, const steering::Location& client, LineSink& sink) {
   std::string_view label = family == Family::V4 ? "A:" : "AAAA:";
   Line line(label);
   if (decision.count == 0) {
@@ -119,7 +119,7 @@ void explain_decision(const steering::Engine& engine, const steering::Decision& 
   }
   std::string_view separator = " ";
   for (uint16_t index : decision.chosen()) {
-    add_piece(line, label, separator, mirror_text(engine, index, family, decision.geo.location), sink);
+    add_piece(line, label, separator, mirror_text(engine, index, family, client), sink);
     separator = ", ";
   }
   Line why;
@@ -134,9 +134,10 @@ void explain_service(const steering::Engine& engine, size_t service,
   steering::Decision ipv4 = engine.choose(service, Family::V4, client);
   steering::Decision ipv6 = engine.choose(service, Family::V6, client);
   explain_client(client, sink);
-  explain_location(ipv4.geo, sink);
-  explain_decision(engine, ipv4, Family::V4, sink);
-  explain_decision(engine, ipv6, Family::V6, sink);
+  steering::GeoResult geo = engine.locate(client.address);
+  explain_location(geo, sink);
+  explain_decision(engine, ipv4, Family::V4, geo.location, sink);
+  explain_decision(engine, ipv6, Family::V6, geo.location, sink);
 }
 
 void TxtRdataSink::line(std::string_view text) {

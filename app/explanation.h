@@ -34,8 +34,9 @@ void explain_location(const steering::GeoResult& geo, LineSink& sink);
 
 // "A: berlin 0km up, bordeaux 1406km up (distance, healthy, scope /16)"; a decision
 // with more mirrors than one line holds goes on over several lines, each with the label.
+// `client` is where the client was found: the distances are measured from it.
 void explain_decision(const steering::Engine& engine, const steering::Decision& decision,
-                      Family family, LineSink& sink);
+                      Family family, const steering::Location& client, LineSink& sink);
 
 // Everything about `service` for `client`: client, location, A, AAAA.
 void explain_service(const steering::Engine& engine, size_t service,

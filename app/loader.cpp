@@ -1,6 +1,10 @@
 #include "app/loader.h"
 
+#include <chrono>
+#include <stdexcept>
 #include <unordered_map>
+
+#include "common/log.h"
 
 namespace geosteer::app {
 namespace {
@@ -65,6 +69,44 @@ steering::ServiceSpec service_spec(const zones::Service& service,
   return spec;
 }
 
+std::string describe_map(const steering::SteeringMap& map, std::chrono::steady_clock::duration took) {
+  size_t ranges = 0, coarse = 0, rankings = 0, bytes = 0;
+  for (const auto& service : map.maps) {
+    for (const auto& family : service.maps) {
+      ranges += family.fine_ranges();
+      coarse += family.coarse_ranges();
+      rankings += family.rankings();
+      bytes += family.memory_bytes();
+    }
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+  return "steering map of " + std::to_string(map.services.size()) + " services compiled in " +
+         std::to_string(ms) + " ms: " + std::to_string(ranges) + " ranges (" +
+         std::to_string(coarse) + " by their first places), " + std::to_string(rankings) +
+         " rankings, " + std::to_string(bytes / 1024) + " KiB";
+}
+
+// The GeoIP walk and the rankings: the slow part of a load, done here on the control
+// thread while the query threads serve the previous snapshot.
+std::shared_ptr<const steering::SteeringMap> compile_steering(const LoadedConfig& loaded,
+                                                              std::vector<ConfigError>& errors) {
+  const zones::Config& config = loaded.config;
+  auto started = std::chrono::steady_clock::now();
+  try {
+    auto map = steering::SteeringMap::compile(loaded.mirrors, loaded.services, loaded.geoip);
+    log::info(describe_map(*map, std::chrono::steady_clock::now() - started));
+    return map;
+  } catch (const steering::GeoIpError& e) {
+    const auto& positions = config.geoip.positions;
+    zones::SourcePos pos = e.database_index < positions.size() ? positions[e.database_index]
+                                                               : zones::SourcePos{config.path};
+    errors.push_back({pos, e.what(), "the file is damaged: fetch it again"});
+  } catch (const std::invalid_argument& e) {
+    errors.push_back({zones::SourcePos{config.path}, e.what(), ""});
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::shared_ptr<const LoadedConfig> load_config(const std::string& path, uint64_t generation) {
@@ -93,6 +135,8 @@ std::shared_ptr<const LoadedConfig> load_config(const std::string& path, uint64_
   for (const zones::Service* service : zones::service_order(config)) {
     loaded->services.push_back(service_spec(*service, index_of));
   }
+  loaded->steering = compile_steering(*loaded, errors);
+  if (!errors.empty()) throw ConfigErrors(std::move(errors));
   loaded->limiter = std::make_shared<ratelimit::Limiter>(config.server.rate_limit);
   return loaded;
 }

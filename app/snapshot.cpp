@@ -94,7 +94,7 @@ Snapshot::Snapshot(std::shared_ptr<const LoadedConfig> loaded_in,
     : loaded(std::move(loaded_in)),
       config(loaded->config),
       generation(loaded->generation),
-      engine(loaded->mirrors, loaded->services, loaded->geoip, std::move(health)),
+      engine(loaded->steering, std::move(health)),
       counters(metrics ? std::optional<SteeringCounters>(std::in_place, *metrics, *loaded)
                        : std::nullopt),
       answers(engine, counters ? &*counters : nullptr),

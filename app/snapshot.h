@@ -28,6 +28,9 @@ struct LoadedConfig {
   std::shared_ptr<const steering::GeoIp> geoip;
   std::vector<steering::Mirror> mirrors;  // indexed like config.mirrors
   std::vector<steering::ServiceSpec> services;
+  // Every service's choice for every address, compiled from the above and GeoIP;
+  // health changes build new engines on it, never a new map.
+  std::shared_ptr<const steering::SteeringMap> steering;
   // Response rate limiting of UDP answers; its table is made here, at load, and
   // shared by the query threads. A reload starts with a fresh table.
   std::shared_ptr<ratelimit::Limiter> limiter;

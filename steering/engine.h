@@ -13,56 +13,10 @@
 #include "common/ip.h"
 #include "healthcheck/state.h"
 #include "steering/geoip.h"
+#include "steering/steering_map.h"
+#include "steering/types.h"
 
 namespace geosteer::steering {
-
-struct Mirror {
-  std::string id;
-  Coordinates location;
-  std::vector<IpAddress> ipv4, ipv6;
-  bool drain = false;
-};
-
-struct ServiceSpec {
-  std::string name;                  // fully qualified, for messages
-  std::vector<uint16_t> mirrors;     // indices into the engine's mirrors, config order
-  unsigned answers = 2;
-  uint32_t ttl = 60;
-  std::vector<uint16_t> fallback;    // indices
-  std::vector<std::pair<std::string, std::vector<uint16_t>>> country_overrides;
-  std::vector<std::pair<std::string, std::vector<uint16_t>>> continent_overrides;
-  std::vector<std::pair<IpPrefix, std::vector<uint16_t>>> network_overrides;
-};
-
-// The client as the DNS layer saw it.
-struct Client {
-  IpAddress address;       // ECS address (already truncated to its source prefix) or resolver
-  uint8_t source_prefix;   // ECS SOURCE PREFIX-LENGTH, or the full length for a resolver address
-  bool from_ecs = false;
-};
-
-enum class Reason {
-  NetworkOverride,
-  CountryOverride,
-  ContinentOverride,
-  Distance,
-  Fallback,     // client without location: the service's fallback mirrors
-  ConfigOrder,  // client without location and no fallback: first candidates
-  NoCandidate,  // no mirror has an address of the family
-};
-const char* to_string(Reason r);
-
-// Which of the service's mirrors were candidates, given their health. Each tier is
-// used only when the ones above it have no mirror of the family.
-enum class Tier {
-  Healthy,   // the mirrors that are up
-  Stale,     // none is up: the stale ones, better out of date than nothing
-  Fallback,  // none is up or stale: the fallback mirrors that answer at all (slow ones)
-  FailOpen,  // none of those either: every mirror, whatever its health
-};
-const char* to_string(Tier t);
-
-constexpr size_t kMaxAnswerMirrors = 16;
 
 struct Decision {
   std::array<uint16_t, kMaxAnswerMirrors> mirrors{};  // chosen, best first
@@ -72,19 +26,26 @@ struct Decision {
   Reason reason = Reason::NoCandidate;  // what decided the first mirror
   // Healthy also when no mirror has an address of the family: health played no part.
   Tier tier = Tier::Healthy;
-  GeoResult geo;                        // where the client was found
 
   std::span<const uint16_t> chosen() const { return {mirrors.data(), count}; }
 };
 
 class Engine {
  public:
+  // The steering map is compiled at load and shared by every engine built on it: a
+  // health change makes a new engine, never a new map.
+  Engine(std::shared_ptr<const SteeringMap> map,
+         std::shared_ptr<const healthcheck::HealthState> health);
+  // Compiles the map first (for commands and tests that steer once).
   Engine(std::vector<Mirror> mirrors, std::vector<ServiceSpec> services,
          std::shared_ptr<const GeoIp> geoip,
          std::shared_ptr<const healthcheck::HealthState> health);
 
-  // Allocation-free: the per-family candidate lists are prepared at construction.
+  // Allocation-free: one range lookup in the map, then a walk of its ranking.
   Decision choose(size_t service, Family family, const Client& client) const;
+
+  // Where GeoIP puts an address, for explanations; not on the answer path.
+  GeoResult locate(const IpAddress& address) const;
 
   // A mirror's verdict for a family: that of its best address (each address is
   // judged on its own), up when it has none.
@@ -98,23 +59,23 @@ class Engine {
     return views_[mirror][family == Family::V4 ? 0 : 1].answer;
   }
 
-  const std::vector<Mirror>& mirrors() const { return mirrors_; }
-  const std::vector<ServiceSpec>& services() const { return services_; }
-  const GeoIp* geoip() const { return geoip_.get(); }
+  const std::vector<Mirror>& mirrors() const { return map_->mirrors; }
+  const std::vector<ServiceSpec>& services() const { return map_->services; }
+  const GeoIp* geoip() const { return map_->geoip.get(); }
+  const SteeringMap& map() const { return *map_; }
   const healthcheck::HealthState& health() const { return *health_; }
 
   // Great-circle distance in kilometres (haversine on a spherical Earth).
-  static double distance_km(Coordinates a, Coordinates b);
+  static double distance_km(Coordinates a, Coordinates b) { return steering::distance_km(a, b); }
 
  private:
-  std::vector<Mirror> mirrors_;
-  std::vector<ServiceSpec> services_;
-  std::shared_ptr<const GeoIp> geoip_;
+  std::shared_ptr<const SteeringMap> map_;
   std::shared_ptr<const healthcheck::HealthState> health_;
   // The mirrors that may be answered and the tier they come from; the health is
   // fixed for the engine's lifetime, so they are computed once at construction.
   struct Pool {
-    std::vector<uint16_t> candidates;  // config order
+    std::vector<bool> member;  // by mirror index
+    bool empty = true;
     Tier tier = Tier::Healthy;
   };
   // Per service, per family (IPv4, IPv6).

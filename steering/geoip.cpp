@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <unordered_map>
 
 namespace geosteer::steering {
 namespace {
@@ -129,7 +130,168 @@ Location read_location(MMDB_entry_s entry) {
   return location;
 }
 
+// Record offset -> location index, for the millions of networks a walk meets: open
+// addressing over one flat array, several times faster here than std::unordered_map.
+class RecordIndex {
+ public:
+  // The index stored for `offset`; 0 (no location yet) when it was not there, for
+  // the caller to set. The reference is valid until the next call, which may grow.
+  uint32_t& find_or_add(uint32_t offset) {
+    if ((used_ + 1) * 2 > slots_.size()) grow();
+    size_t mask = slots_.size() - 1;
+    for (size_t i = hash(offset) & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (slot.index == 0) {
+        slot.offset = offset;
+        ++used_;
+        return slot.index;
+      }
+      if (slot.offset == offset) return slot.index;
+    }
+  }
+
+ private:
+  struct Slot {
+    uint32_t offset = 0;
+    uint32_t index = 0;  // 0: empty (location 0 is never stored)
+  };
+  static size_t hash(uint32_t x) { return (x * uint64_t{0x9E3779B97F4A7C15}) >> 32; }
+
+  // Keeps the table at most half full, so probes stay short.
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
+    size_t mask = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.index == 0) continue;
+      size_t i = hash(s.offset) & mask;
+      while (slots_[i].index != 0) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+  }
+
+  std::vector<Slot> slots_;
+  size_t used_ = 0;
+};
+
+// Walks one database's search tree in address order, appending every network it
+// holds to a partition: its location's index, or 0 where the tree has no record.
+class TreeWalk {
+ public:
+  TreeWalk(const MMDB_s& db, size_t db_index, const std::string& path,
+           std::vector<Location>& locations, size_t& networks)
+      : db_(db), db_index_(db_index), path_(path), locations_(locations), networks_(networks) {}
+
+  Partition walk(Family family) {
+    Partition out(family);
+    // A tree has at most one network more than nodes; the reservation is only touched
+    // as far as it is used.
+    out.reserve(static_cast<size_t>(db_.metadata.node_count) + 1);
+    out_ = &out;
+    bits_ = family_bits(family);
+    uint32_t node = 0;
+    if (family == Family::V4 && db_.metadata.ip_version == 6) {
+      // IPv4 lives under ::/96 of an IPv6 tree: follow 96 zero bits to its root.
+      for (unsigned depth = 0; depth < kIpv4InIpv6Bits; ++depth) {
+        MMDB_search_node_s n = read(node);
+        if (n.left_record_type != MMDB_RECORD_TYPE_SEARCH_NODE) {
+          leaf(0, n.left_record_type, n.left_record_entry);  // one record for all of IPv4
+          return out;
+        }
+        node = static_cast<uint32_t>(n.left_record);
+      }
+    }
+    visit(node, 0, 0);
+    return out;
+  }
+
+ private:
+  MMDB_search_node_s read(uint32_t node) {
+    MMDB_search_node_s n;
+    int status = MMDB_read_node(&db_, node, &n);
+    if (status != MMDB_SUCCESS) fail(std::string("cannot read its search tree: ") + MMDB_strerror(status));
+    return n;
+  }
+
+  void visit(uint32_t node, Address128 prefix, unsigned depth) {
+    if (depth >= bits_) fail("its search tree is deeper than an address is long");
+    MMDB_search_node_s n = read(node);
+    Address128 right = prefix | (Address128{1} << (bits_ - depth - 1));
+    child(n.left_record_type, n.left_record, n.left_record_entry, prefix, depth + 1);
+    child(n.right_record_type, n.right_record, n.right_record_entry, right, depth + 1);
+  }
+
+  void child(uint8_t type, uint64_t record, const MMDB_entry_s& entry, Address128 prefix,
+             unsigned depth) {
+    if (type == MMDB_RECORD_TYPE_SEARCH_NODE) {
+      visit(static_cast<uint32_t>(record), prefix, depth);
+    } else {
+      leaf(prefix, type, entry);
+    }
+  }
+
+  void leaf(Address128 start, uint8_t type, const MMDB_entry_s& entry) {
+    if (++networks_ > GeoIp::kMaxWalkedNetworks) {
+      fail("its search tree holds more than " + std::to_string(GeoIp::kMaxWalkedNetworks) +
+           " networks");
+    }
+    if (type == MMDB_RECORD_TYPE_EMPTY) {
+      out_->append(start, 0);
+    } else if (type == MMDB_RECORD_TYPE_DATA) {
+      out_->append(start, location_index(entry));
+    } else {
+      fail("its search tree points outside the file");
+    }
+  }
+
+  // One Location per record, however many networks share it.
+  uint32_t location_index(const MMDB_entry_s& entry) {
+    uint32_t& index = known_.find_or_add(entry.offset);
+    if (index == 0) {
+      // Even a record without any field we read wins over later databases, as in
+      // lookup(): it is the database's answer for the network.
+      locations_.push_back(read_location(entry));
+      index = static_cast<uint32_t>(locations_.size() - 1);
+    }
+    return index;
+  }
+
+  [[noreturn]] void fail(const std::string& what) {
+    throw GeoIpError(db_index_, "GeoIP database " + path_ + ": " + what);
+  }
+
+  const MMDB_s& db_;
+  size_t db_index_;
+  const std::string& path_;
+  std::vector<Location>& locations_;
+  size_t& networks_;
+  RecordIndex known_;
+  Partition* out_ = nullptr;
+  unsigned bits_ = 0;
+};
+
 }  // namespace
+
+LocatedPartition GeoIp::partition(Family family) const {
+  LocatedPartition result{{Location{}}, Partition(family)};
+  result.partition.append(0, 0);
+  size_t networks = 0;
+  bool walked_any = false;
+  for (size_t i = 0; i < dbs_.size(); ++i) {
+    if (!covers(*dbs_[i], family)) continue;
+    TreeWalk walk(*dbs_[i], i, info_[i].path, result.locations, networks);
+    Partition db_partition = walk.walk(family);
+    if (!walked_any) {
+      result.partition = std::move(db_partition);  // the first database: nothing to refine
+      walked_any = true;
+      continue;
+    }
+    // Where an earlier database has a record it wins, as in lookup().
+    result.partition = refine(result.partition, db_partition,
+                              [](uint32_t earlier, uint32_t later) { return earlier != 0 ? earlier : later; });
+  }
+  return result;
+}
 
 std::shared_ptr<const GeoIp> GeoIp::open(const std::vector<std::string>& paths) {
   // Not make_shared: the constructor is private. Databases opened before a failure

@@ -15,6 +15,7 @@
 
 #include "common/countries.h"
 #include "common/ip.h"
+#include "steering/partition.h"
 
 struct MMDB_s;
 
@@ -47,6 +48,13 @@ class GeoIpError : public std::runtime_error {
   size_t database_index;
 };
 
+// What lookup() answers for every address of a family, as ranges: the partition's
+// values index `locations`, where 0 is "no record".
+struct LocatedPartition {
+  std::vector<Location> locations;
+  Partition partition;
+};
+
 struct DatabaseInfo {
   std::string path;
   std::string type;      // metadata database_type
@@ -68,6 +76,14 @@ class GeoIp {
   // that has a record for the address wins.
   GeoResult lookup(const IpAddress& address) const;
   const std::vector<DatabaseInfo>& databases() const { return info_; }
+
+  // Walks the search trees of every database that covers the family, once, and
+  // returns the location of every address as lookup() would find it (the first
+  // database with a record wins). Records shared by many networks are read once.
+  // Throws GeoIpError for a corrupt tree, or one with more networks than
+  // kMaxWalkedNetworks (a malformed file can make a tree exponentially large).
+  LocatedPartition partition(Family family) const;
+  static constexpr size_t kMaxWalkedNetworks = size_t{1} << 26;
 
  private:
   GeoIp() = default;

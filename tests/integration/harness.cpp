@@ -172,8 +172,12 @@ int GeosteerServer::stop_process() {
 
 int GeosteerServer::stop() { return stop_process(); }
 
+// A start on real GeoIP data compiles the steering map first (seconds; several times
+// that under sanitizers on a loaded machine), so the wait is generous; a server that
+// exits is noticed at once.
 bool GeosteerServer::wait_until_answering() {
-  for (int i = 0; i < 200; ++i) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (std::chrono::steady_clock::now() < deadline) {
     if (!running()) return false;
     // Any well-formed reply means the UDP side is up; TCP is bound before UDP is served.
     std::vector<uint8_t> query = {0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1};

@@ -1,0 +1,121 @@
+// The steering map: each service's choice for every client address, compiled at
+// load from the GeoIP databases and the service's overrides, so that a query is one
+// range lookup instead of a GeoIP lookup, a distance per mirror and a sort.
+//
+// For every network the map holds the service's full ranking of its answerable
+// mirrors (network override, country and continent overrides, then distance, or
+// the fallback and config order where the location is unknown). Health is not in
+// it: a query walks the ranking and skips the mirrors that are not in its tier, so
+// a health change never rebuilds the map. Networks with equal rankings are merged
+// into ranges as wide as they go; the ECS scope of an answer is the widest prefix of
+// the client's address inside its range.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/ip.h"
+#include "steering/geoip.h"
+#include "steering/partition.h"
+#include "steering/types.h"
+
+namespace geosteer::steering {
+
+struct RankedMirror {
+  uint16_t mirror;  // index into the map's mirrors
+  Reason reason;    // what put it at this place
+};
+
+// One family of one service: ranges of addresses with the same ranking (fine), and
+// ranges whose rankings agree on their first `coarse_depth` mirrors (coarse), each a
+// run of fine ranges. An answer that only needed mirrors from the first
+// `coarse_depth` places holds for the whole coarse range.
+class FamilyMap {
+ public:
+  struct Hit {
+    std::span<const RankedMirror> ranking;
+    uint8_t fine_scope;    // widest prefix around the address with the same ranking
+    uint8_t coarse_scope;  // ... with the same first coarse_depth mirrors
+  };
+
+  FamilyMap(Family family, unsigned coarse_depth) : family_(family), coarse_depth_(coarse_depth) {}
+  FamilyMap(FamilyMap&&) = default;
+
+  // Allocation-free.
+  Hit find(const IpAddress& address) const;
+
+  unsigned coarse_depth() const { return coarse_depth_; }
+  size_t fine_ranges() const { return fine_ranking_.size(); }
+  size_t coarse_ranges() const { return coarse_count_; }
+  size_t rankings() const { return rankings_.size(); }
+  size_t memory_bytes() const;
+
+  // Built by compile(): ranges appended in address order.
+  uint32_t add_ranking(std::span<const RankedMirror> ranking);
+  std::span<const RankedMirror> ranking(uint32_t id) const {
+    return {entries_.data() + rankings_[id].first, rankings_[id].count};
+  }
+  void append_fine(Address128 start, uint32_t ranking, bool starts_coarse);
+  void reserve(size_t ranges);  // at most this many: growing would copy millions
+  void shrink();                // once built: gives back what was not used
+
+ private:
+  struct RankingRef {
+    uint32_t first;
+    uint32_t count;
+  };
+  // Range starts of one family's width: millions of IPv4 ranges take a quarter of
+  // the room as 32-bit numbers, and more of them share a cache line while searched.
+  template <typename Number>
+  struct Starts {
+    std::vector<Number> fine, coarse;
+  };
+  template <typename Number>
+  Hit find_in(const Starts<Number>& starts, Address128 address) const;
+
+  Family family_;
+  unsigned coarse_depth_;
+  Starts<uint32_t> v4_;
+  Starts<Address128> v6_;
+  std::vector<uint32_t> fine_ranking_;
+  std::vector<uint32_t> fine_coarse_;  // index into the coarse starts
+  size_t coarse_count_ = 0;
+  std::vector<RankedMirror> entries_;
+  std::vector<RankingRef> rankings_;
+};
+
+// A service's maps: by the family of the client's address (where it is) and by the
+// family of the answer (which mirrors can be answered: those with such addresses).
+struct ServiceMap {
+  std::vector<FamilyMap> maps;  // [client V4/V6][answer V4/V6], flattened
+  const FamilyMap& find(Family client, Family answer) const {
+    return maps[(client == Family::V4 ? 0 : 2) + (answer == Family::V4 ? 0 : 1)];
+  }
+};
+
+struct CompileOptions {
+  // How many leading places of a ranking a coarse range shares; 0: the service's
+  // `answers` (see compile() for why).
+  unsigned coarse_depth = 0;
+};
+
+// Everything steering needs that does not change with health, compiled once per
+// configuration (and GeoIP) load, off the query threads.
+struct SteeringMap {
+  std::vector<Mirror> mirrors;
+  std::vector<ServiceSpec> services;
+  std::shared_ptr<const GeoIp> geoip;
+  std::vector<ServiceMap> maps;  // by service
+
+  // Throws std::invalid_argument for an inconsistent service, GeoIpError for a
+  // database that cannot be walked.
+  static std::shared_ptr<const SteeringMap> compile(std::vector<Mirror> mirrors,
+                                                    std::vector<ServiceSpec> services,
+                                                    std::shared_ptr<const GeoIp> geoip,
+                                                    CompileOptions options = {});
+};
+
+}  // namespace geosteer::steering
