@@ -189,19 +189,33 @@ class TreeWalk {
     out.reserve(static_cast<size_t>(db_.metadata.node_count) + 1);
     out_ = &out;
     bits_ = family_bits(family);
-    uint32_t node = 0;
-    if (family == Family::V4 && db_.metadata.ip_version == 6) {
+    std::optional<uint32_t> ipv4_root;
+    if (db_.metadata.ip_version == 6) {
       // IPv4 lives under ::/96 of an IPv6 tree: follow 96 zero bits to its root.
+      uint32_t node = 0;
       for (unsigned depth = 0; depth < kIpv4InIpv6Bits; ++depth) {
         MMDB_search_node_s n = read(node);
         if (n.left_record_type != MMDB_RECORD_TYPE_SEARCH_NODE) {
-          leaf(0, n.left_record_type, n.left_record_entry);  // one record for all of IPv4
-          return out;
+          if (family == Family::V4) {
+            leaf(0, n.left_record_type, n.left_record_entry);  // one record for all of IPv4
+            return out;
+          }
+          break;
         }
         node = static_cast<uint32_t>(n.left_record);
+        if (depth + 1 == kIpv4InIpv6Bits) ipv4_root = node;
+      }
+      if (family == Family::V4) {
+        visit(*ipv4_root, 0, 0);
+        return out;
       }
     }
-    visit(node, 0, 0);
+    // In an IPv6 walk the IPv4 subtree is left out wherever it hangs: at ::/96 and at
+    // the aliases MaxMind databases point to it (::ffff:0:0/96, 2001::/32, 2002::/16).
+    // Those are IPv4 clients in disguise, which resolvers send as IPv4 subnets; walking
+    // the IPv4 data four more times would only multiply the map.
+    skipped_node_ = ipv4_root;
+    visit(0, 0, 0);
     return out;
   }
 
@@ -223,7 +237,9 @@ class TreeWalk {
 
   void child(uint8_t type, uint64_t record, const MMDB_entry_s& entry, Address128 prefix,
              unsigned depth) {
-    if (type == MMDB_RECORD_TYPE_SEARCH_NODE) {
+    if (type == MMDB_RECORD_TYPE_SEARCH_NODE && skipped_node_ == record) {
+      out_->append(prefix, 0);
+    } else if (type == MMDB_RECORD_TYPE_SEARCH_NODE) {
       visit(static_cast<uint32_t>(record), prefix, depth);
     } else {
       leaf(prefix, type, entry);
@@ -268,6 +284,7 @@ class TreeWalk {
   RecordIndex known_;
   Partition* out_ = nullptr;
   unsigned bits_ = 0;
+  std::optional<uint32_t> skipped_node_;  // the IPv4 root, in an IPv6 walk
 };
 
 }  // namespace

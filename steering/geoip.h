@@ -79,7 +79,9 @@ class GeoIp {
 
   // Walks the search trees of every database that covers the family, once, and
   // returns the location of every address as lookup() would find it (the first
-  // database with a record wins). Records shared by many networks are read once.
+  // database with a record wins), except that IPv6 addresses the database maps onto
+  // its IPv4 data (::/96 and the aliases ::ffff:0:0/96, 2001::/32, 2002::/16 of
+  // MaxMind databases) have none. Records shared by many networks are read once.
   // Throws GeoIpError for a corrupt tree, or one with more networks than
   // kMaxWalkedNetworks (a malformed file can make a tree exponentially large).
   LocatedPartition partition(Family family) const;

@@ -108,6 +108,9 @@ Choice reference(const Engine& engine, const ServiceSpec& s, Family family, cons
   }
   if (network != nullptr) offer(*network, Reason::NetworkOverride);
   GeoResult geo = engine.locate(address);
+  // IPv6 addresses in an IPv6 database's IPv4 subtree (::/96; the fixtures have no
+  // aliases of it) are IPv4 clients in disguise: not located.
+  if (address.family == Family::V6 && prefix("::/96").contains(address)) geo = GeoResult{};
   for (const auto& [code, list] : s.country_overrides) {
     if (code == geo.location.country) offer(list, Reason::CountryOverride);
   }
@@ -292,6 +295,17 @@ TEST_F(CoarseAndFineScope, EveryAddressWithTheSameRankingIsOneRange) {
   EXPECT_EQ(v4.fine_ranges(), 4u);
   EXPECT_EQ(v4.coarse_ranges(), 3u);
   EXPECT_EQ(v4.rankings(), 3u);
+}
+
+// nested-city.mmdb holds IPv4 under ::/96, as MaxMind databases do.
+TEST(SteeringMapIpv4InIpv6, Ipv6ClientsInsideTheIpv4SubtreeAreNotLocated) {
+  ServiceSpec s = world_service(1);
+  auto geoip = GeoIp::open({fixture("nested-city.mmdb")});
+  Engine engine(SteeringMap::compile(world_mirrors(), {s}, geoip), nullptr);
+  ASSERT_TRUE(geoip->lookup(ip("::8.8.8.8")).location.coordinates.has_value());
+  EXPECT_EQ(engine.choose(0, Family::V4, {ip("::8.8.8.8"), 128, false}).reason, Reason::Fallback);
+  EXPECT_EQ(engine.choose(0, Family::V4, {ip("8.8.8.8"), 32, false}).reason, Reason::Distance);
+  EXPECT_EQ(engine.choose(0, Family::V4, {ip("2001:638::1"), 128, false}).reason, Reason::Distance);
 }
 
 // Where every address gets the same ranking, one answer holds for the whole family.
