@@ -21,7 +21,7 @@
 # same bytes.
 #
 # Usage: dbip-to-nested-mmdb.pl OUT.mmdb IPV4.mmdb [IPV6.mmdb]
-# Takes ~8 minutes and ~6 GB of memory for the whole of DB-IP Lite (15 million networks;
+# Takes ~5 minutes and ~3 GB of memory for the whole of DB-IP Lite (15 million networks;
 # the writer holds the tree in memory). Writes OUT.mmdb.tmp, then renames it.
 #
 # Data: DB-IP Lite, CC BY 4.0, "IP Geolocation by DB-IP" (https://db-ip.com); the output
