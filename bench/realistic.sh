@@ -22,6 +22,7 @@
 # default 10), BENCH_QUERIES (queries per file, default 100000), BENCH_SEED (default 7),
 # BENCH_SCOPE_NETWORKS (default 500), BENCH_IPV6=0 skips the IPv6 client subnets,
 # BENCH_CLIENTS (dnsperf -c, default 4), BENCH_OUTSTANDING (dnsperf -q, default 64),
+# BENCH_READY_TIMEOUT (seconds a server may take to start steering, default 300),
 # BENCH_KEEP=1 keeps the work directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,7 @@ IPV6=${BENCH_IPV6:-1}
 CLIENTS=${BENCH_CLIENTS:-4}
 OUTSTANDING=${BENCH_OUTSTANDING:-64}
 GEOSTEER=${GEOSTEER:-$ROOT/build/geosteer}
+READY_TIMEOUT=${BENCH_READY_TIMEOUT:-300}
 QNAME=substitutes.guix.example.org
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -164,19 +166,35 @@ start_gdnsd() {  # key auto_dc_limit port
   PID[$key]=$!; PORT[$key]=$port; SERVER_PIDS+=("$!")
 }
 declare -A READY
-wait_ready() {  # key: gdnsd reads the whole database into its own tree at startup
-  local key=$1 i
-  for i in $(seq 1800); do
-    if ! kill -0 "${PID[$key]}" 2>/dev/null; then
-      say "$key exited at startup:"; cat "$WORK/$key/log" >&2; exit 1
-    fi
-    if [ -n "$(dig +short +time=1 +tries=1 @127.0.0.1 -p "${PORT[$key]}" guix.example.org SOA 2>/dev/null)" ]; then
-      READY[$key]=$(awk -v a="${STARTED[$key]}" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
-      return 0
+# Ready when the steered name is answered, not just the zone: gdnsd reads the whole database
+# into its own tree at startup, and a server may answer static names before it can steer.
+# The servers start together and are polled in turn, so each one's time is its own.
+wait_all_ready() {  # keys...
+  local key pending=("$@") left deadline=$((SECONDS + READY_TIMEOUT))
+  while [ ${#pending[@]} -gt 0 ]; do
+    left=()
+    for key in "${pending[@]}"; do
+      if ! kill -0 "${PID[$key]}" 2>/dev/null; then
+        say "$key exited at startup:"; cat "$WORK/$key/log" >&2; exit 1
+      fi
+      if dig +short +time=1 +tries=1 +subnet=130.149.7.0/24 @127.0.0.1 -p "${PORT[$key]}" "$QNAME" A 2>/dev/null |
+        grep -q '^[0-9.]*$'; then
+        READY[$key]=$(awk -v a="${STARTED[$key]}" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+      else
+        left+=("$key")
+      fi
+    done
+    pending=("${left[@]+"${left[@]}"}")
+    [ ${#pending[@]} -eq 0 ] && break
+    if [ $SECONDS -ge $deadline ]; then
+      for key in "${pending[@]}"; do
+        say "$key does not steer $QNAME on 127.0.0.1:${PORT[$key]} after ${READY_TIMEOUT}s:"
+        cat "$WORK/$key/log" >&2
+      done
+      exit 1
     fi
     sleep 0.1
   done
-  say "$key does not answer on 127.0.0.1:${PORT[$key]}:"; cat "$WORK/$key/log" >&2; exit 1
 }
 
 say "starting geosteer (answers 1, 2) and gdnsd (auto_dc_limit 1, 2), one thread each"
@@ -184,7 +202,7 @@ start_geosteer gs1 1 "${PORTS[0]}"
 start_gdnsd gd1 1 "${PORTS[1]}"
 start_geosteer gs2 2 "${PORTS[2]}"
 start_gdnsd gd2 2 "${PORTS[3]}"
-for key in gs1 gs2 gd1 gd2; do wait_ready "$key"; done
+wait_all_ready gs1 gd1 gs2 gd2
 PAIRS=("gs1 gd1" "gs2 gd2")
 declare -A SERVER=([gs1]="geosteer answers 1" [gs2]="geosteer answers 2"
   [gd1]="gdnsd auto_dc_limit 1" [gd2]="gdnsd auto_dc_limit 2")
