@@ -113,11 +113,13 @@ sub parse_dig {
     while (my $line = <$in>) {
         if ($line =~ /^; <<>> DiG /) { push @out, {}; $section = ''; next }
         next unless @out;
+        # A message without QR is no response (a stray echo of the query was seen once).
+        if ($line =~ /^;; flags:([^;]*);/) { $out[-1]{ignore} = 1 unless $1 =~ /\bqr\b/; next }
         if ($line =~ /^;; (\w+) SECTION:/) { $section = $1; next }
         if ($line =~ m{^; CLIENT-SUBNET: \S+/\d+/(\d+)}) { $out[-1]{scope} = $1; next }
         if ($section eq 'ANSWER' && !defined $out[-1]{first} && $line =~ /\sIN\s+(?:A|AAAA)\s+(\S+)/) {
             $out[-1]{first} = $1;
         }
     }
-    return @out;
+    return map { $_->{ignore} ? {} : $_ } @out;
 }
