@@ -233,7 +233,7 @@ run_one() {  # key family
   RC[$key,$fam]=$(sed -n 's/^ *Response codes: *//p' "$out" | sed -E 's/ [0-9]+ \(([0-9.]+%)\)/ \1/g')
   CPU[$key,$fam]=$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v n="${DONE[$key,$fam]}" \
     'BEGIN {if (n > 0) printf "%.2f", t / hz * 1e6 / n; else print 0}')
-  RSS[$key,$fam]=$(rss_kib "${PID[$key]}" VmRSS)
+  RSS[$key,$fam]=$(rss_kib "${PID[$key]}" RssAnon)
 }
 
 # One short unmeasured run each first: geosteer's database pages and both servers' caches
@@ -291,9 +291,9 @@ echo "GeoIP: $(basename "$NESTED") for both ($(mib $(($(stat -c %s "$NESTED") / 
 echo "Load: $QNAME A with ECS, $QUERIES distinct client subnets per file (seed $SEED), dnsperf over UDP to"
 echo "127.0.0.1, ${SECS}s or $PASSES pass(es) per run, $CLIENTS clients, $OUTSTANDING outstanding, one server thread;"
 echo "dnsperf shares the cores with the server. CPU/query: the server's user+system CPU time during"
-echo "the run / queries answered. RSS: VmRSS right after the run."
+echo "the run / queries answered. Own RSS: RssAnon right after the run (without mapped files)."
 echo
-printf '  %-24s %9s %11s %12s %12s %11s  %s\n' "server" "answered" "queries/s" "avg latency" "CPU/query" "RSS" "response codes"
+printf '  %-24s %9s %11s %12s %12s %11s  %s\n' "server" "answered" "queries/s" "avg latency" "CPU/query" "own RSS" "response codes"
 for fam in "${FAMILIES[@]}"; do
   for pair in "${PAIRS[@]}"; do
     read -r gs gd <<<"$pair"
