@@ -18,8 +18,9 @@
 # not run by ctest or CI. See bench/README.md.
 #
 # Environment: GEOSTEER (binary, default build/geosteer; not built here), BENCH_SECONDS (per
-# dnsperf run, default 10), BENCH_PASSES (dnsperf -n: passes through the query file at most,
-# default 10), BENCH_QUERIES (queries per file, default 100000), BENCH_SEED (default 7),
+# dnsperf run, default 5), BENCH_PASSES (dnsperf -n: passes through the query file at most,
+# default 5), BENCH_ROUNDS (runs per server and file, default 3; medians are reported),
+# BENCH_QUERIES (queries per file, default 100000), BENCH_SEED (default 7),
 # BENCH_SCOPE_NETWORKS (default 500), BENCH_IPV6=0 skips the IPv6 client subnets,
 # BENCH_CLIENTS (dnsperf -c, default 4), BENCH_OUTSTANDING (dnsperf -q, default 64),
 # BENCH_READY_TIMEOUT (seconds a server may take to start steering, default 300),
@@ -29,8 +30,9 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BENCH=$ROOT/bench
 
-SECS=${BENCH_SECONDS:-10}
-PASSES=${BENCH_PASSES:-10}
+SECS=${BENCH_SECONDS:-5}
+PASSES=${BENCH_PASSES:-5}
+ROUNDS=${BENCH_ROUNDS:-3}
 QUERIES=${BENCH_QUERIES:-100000}
 SEED=${BENCH_SEED:-7}
 SCOPE_NETWORKS=${BENCH_SCOPE_NETWORKS:-500}
@@ -219,36 +221,43 @@ perf() {  # key family seconds out
     -c "$CLIENTS" -q "$OUTSTANDING" -t 2 >"$4" 2>&1 || true
   kill -0 "${PID[$1]}" 2>/dev/null || { say "$1 died under load:"; tail -20 "$WORK/$1/log" >&2; exit 1; }
 }
+# Per run (key, family, round): dnsperf's figures and the server's CPU time.
 declare -A QPS LAT CPU LOST DONE RC RSS
-run_one() {  # key family
-  local key=$1 fam=$2 out=$WORK/perf-$1-v$2.txt ticks0 ticks1
+run_one() {  # key family round
+  local key=$1 fam=$2 r=$3 out=$WORK/perf-$1-v$2-$3.txt ticks0 ticks1 k=$1,$2,$3
   ticks0=$(cpu_ticks "${PID[$key]}")
   perf "$key" "$fam" "$SECS" "$out"
   ticks1=$(cpu_ticks "${PID[$key]}")
-  QPS[$key,$fam]=$(awk '/Queries per second:/ {printf "%.0f", $4}' "$out")
-  [ -n "${QPS[$key,$fam]}" ] || { say "dnsperf failed ($key IPv$fam):"; cat "$out" >&2; exit 1; }
-  LAT[$key,$fam]=$(awk '/Average Latency \(s\):/ {printf "%.0f", $4 * 1e6}' "$out")
-  LOST[$key,$fam]=$(awk '/Queries lost:/ {print $3}' "$out")
-  DONE[$key,$fam]=$(awk '/Queries completed:/ {print $3}' "$out")
-  RC[$key,$fam]=$(sed -n 's/^ *Response codes: *//p' "$out" | sed -E 's/ [0-9]+ \(([0-9.]+%)\)/ \1/g')
-  CPU[$key,$fam]=$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v n="${DONE[$key,$fam]}" \
+  QPS[$k]=$(awk '/Queries per second:/ {printf "%.0f", $4}' "$out")
+  [ -n "${QPS[$k]}" ] || { say "dnsperf failed ($key IPv$fam):"; cat "$out" >&2; exit 1; }
+  LAT[$k]=$(awk '/Average Latency \(s\):/ {printf "%.0f", $4 * 1e6}' "$out")
+  LOST[$k]=$(awk '/Queries lost:/ {print $3}' "$out")
+  DONE[$k]=$(awk '/Queries completed:/ {print $3}' "$out")
+  RC[$k]=$(sed -n 's/^ *Response codes: *//p' "$out" | sed -E 's/ [0-9]+ \(([0-9.]+%)\)/ \1/g')
+  CPU[$k]=$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v n="${DONE[$k]}" \
     'BEGIN {if (n > 0) printf "%.2f", t / hz * 1e6 / n; else print 0}')
-  RSS[$key,$fam]=$(rss_kib "${PID[$key]}" RssAnon)
+  RSS[$k]=$(rss_kib "${PID[$key]}" RssAnon)
 }
 
 # One short unmeasured run each first: geosteer's database pages and both servers' caches
 # are warm before anything is counted.
 say "warming up (2 s each)"
 for key in gs1 gd1 gs2 gd2; do perf "$key" 4 2 "$WORK/warmup-$key.txt"; done
-say "${#PAIRS[@]} pairs x ${#FAMILIES[@]} query files: dnsperf runs of at most ${SECS}s / $PASSES pass(es) of $QUERIES queries (-c $CLIENTS -q $OUTSTANDING, UDP)"
-flip=0
-for fam in "${FAMILIES[@]}"; do
-  for pair in "${PAIRS[@]}"; do
-    read -r gs gd <<<"$pair"
-    # Alternate which server goes first so that neither always runs on a cooler machine.
-    if [ $flip -eq 0 ]; then order=("$gs" "$gd"); else order=("$gd" "$gs"); fi
-    flip=$((1 - flip))
-    for key in "${order[@]}"; do say "  IPv$fam subnets on ${SERVER[$key]}"; run_one "$key" "$fam"; done
+say "$ROUNDS round(s) x ${#FAMILIES[@]} query files x ${#PAIRS[@]} pairs: dnsperf runs of at most ${SECS}s /" \
+  "$PASSES pass(es) of $QUERIES queries (-c $CLIENTS -q $OUTSTANDING, UDP)"
+for ((r = 1; r <= ROUNDS; r++)); do
+  flip=$(((r - 1) % 2))  # every round starts the other way round
+  for fam in "${FAMILIES[@]}"; do
+    for pair in "${PAIRS[@]}"; do
+      read -r gs gd <<<"$pair"
+      # Alternate which server goes first so that neither always runs on a cooler machine.
+      if [ $flip -eq 0 ]; then order=("$gs" "$gd"); else order=("$gd" "$gs"); fi
+      flip=$((1 - flip))
+      for key in "${order[@]}"; do
+        say "  round $r: IPv$fam subnets on ${SERVER[$key]}"
+        run_one "$key" "$fam" "$r"
+      done
+    done
   done
 done
 declare -A HWM
@@ -276,12 +285,26 @@ COMPARISON=$(for fam in "${FAMILIES[@]}"; do for pair in "${PAIRS[@]}"; do
 # --- 5. report ---------------------------------------------------------------------------------
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f MiB", k / 1024}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else printf "n/a"}'; }
+# The median over the rounds of one figure of one server and family; with a second
+# argument "range", its lowest and highest value.
+median() {  # array-name key family [range]
+  local -n values=$1
+  local r list=()
+  for ((r = 1; r <= ROUNDS; r++)); do list+=("${values[$2,$3,$r]}"); done
+  printf '%s\n' "${list[@]}" | sort -g | awk -v range="${4:-}" '{v[NR] = $1}
+    END {if (range) printf "%s-%s", v[1], v[NR]; else if (NR % 2) print v[(NR + 1) / 2];
+         else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
 row() {  # key family
-  local key=$1 fam=$2 note=""
-  [ "${LOST[$key,$fam]}" = 0 ] || note="LOST ${LOST[$key,$fam]}"
-  printf '  %-24s %9s %11s %9s us %9s us %11s  %-18s %s\n' "${SERVER[$key]}" "${DONE[$key,$fam]}" \
-    "${QPS[$key,$fam]}" "${LAT[$key,$fam]}" "${CPU[$key,$fam]}" "$(mib "${RSS[$key,$fam]}")" \
-    "${RC[$key,$fam]}" "$note"
+  local key=$1 fam=$2 r answered=0 lost=0 note=""
+  for ((r = 1; r <= ROUNDS; r++)); do
+    answered=$((answered + DONE[$key,$fam,$r])); lost=$((lost + LOST[$key,$fam,$r]))
+  done
+  [ "$lost" = 0 ] || note="LOST $lost"
+  printf '  %-24s %9s %9.0f %9.0f us %7.2f us %-11s %11s  %-18s %s\n' "${SERVER[$key]}" "$answered" \
+    "$(median QPS "$key" "$fam")" "$(median LAT "$key" "$fam")" "$(median CPU "$key" "$fam")" \
+    "($(median CPU "$key" "$fam" range))" "$(mib "$(median RSS "$key" "$fam")")" \
+    "${RC[$key,$fam,$ROUNDS]}" "$note"
 }
 
 echo
@@ -290,19 +313,23 @@ echo "$("$GEOSTEER" version 2>/dev/null | head -1) vs $(sed -n 's/.*\(gdnsd vers
 echo "GeoIP: $(basename "$NESTED") for both ($(mib $(($(stat -c %s "$NESTED") / 1024))), DB-IP Lite City, CC BY 4.0, db-ip.com)."
 echo "Load: $QNAME A with ECS, $QUERIES distinct client subnets per file (seed $SEED), dnsperf over UDP to"
 echo "127.0.0.1, ${SECS}s or $PASSES pass(es) per run, $CLIENTS clients, $OUTSTANDING outstanding, one server thread;"
-echo "dnsperf shares the cores with the server. CPU/query: the server's user+system CPU time during"
-echo "the run / queries answered. Own RSS: RssAnon right after the run (without mapped files)."
+echo "dnsperf shares the cores with the server. $ROUNDS round(s): answered is their sum, the other figures"
+echo "their median. CPU/query: the server's user+system CPU time during the run / queries answered,"
+echo "with its lowest and highest value. Own RSS: RssAnon after the run (without mapped files)."
 echo
-printf '  %-24s %9s %11s %12s %12s %11s  %s\n' "server" "answered" "queries/s" "avg latency" "CPU/query" "own RSS" "response codes"
+printf '  %-24s %9s %9s %12s %22s %11s  %s\n' "server" "answered" "queries/s" "avg latency" "CPU/query (range)" \
+  "own RSS" "response codes (last round)"
 for fam in "${FAMILIES[@]}"; do
   for pair in "${PAIRS[@]}"; do
     read -r gs gd <<<"$pair"
     echo "IPv$fam /${PREFIX[$fam]} client subnets, ${SERVER[$gs]} vs ${SERVER[$gd]}"
     row "$gs" "$fam"
     row "$gd" "$fam"
-    printf '  %-24s %9s %11s %12s %12s %11s\n' "ratio geosteer/gdnsd" "" \
-      "$(ratio "${QPS[$gs,$fam]}" "${QPS[$gd,$fam]}")" "$(ratio "${LAT[$gs,$fam]}" "${LAT[$gd,$fam]}")" \
-      "$(ratio "${CPU[$gs,$fam]}" "${CPU[$gd,$fam]}")" "$(ratio "${RSS[$gs,$fam]}" "${RSS[$gd,$fam]}")"
+    printf '  %-24s %9s %9s %12s %10s %11s %11s\n' "ratio geosteer/gdnsd" "" \
+      "$(ratio "$(median QPS "$gs" "$fam")" "$(median QPS "$gd" "$fam")")" \
+      "$(ratio "$(median LAT "$gs" "$fam")" "$(median LAT "$gd" "$fam")")" \
+      "$(ratio "$(median CPU "$gs" "$fam")" "$(median CPU "$gd" "$fam")")" "" \
+      "$(ratio "$(median RSS "$gs" "$fam")" "$(median RSS "$gd" "$fam")")"
   done
 done
 echo
