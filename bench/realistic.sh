@@ -107,10 +107,10 @@ done
 WORK=$(mktemp -d /tmp/geosteer-realistic.XXXXXX)
 declare -a SERVER_PIDS=()
 cleanup() {
-  local pid i
+  local pid
   for pid in "${SERVER_PIDS[@]+"${SERVER_PIDS[@]}"}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${SERVER_PIDS[@]+"${SERVER_PIDS[@]}"}"; do
-    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -222,7 +222,8 @@ perf() {  # key family seconds out
   kill -0 "${PID[$1]}" 2>/dev/null || { say "$1 died under load:"; tail -20 "$WORK/$1/log" >&2; exit 1; }
 }
 # Per run (key, family, round): dnsperf's figures and the server's CPU time.
-declare -A QPS LAT CPU LOST DONE RC RSS
+declare -A QPS LAT CPU LOST ANSWERED RC RSS
+# shellcheck disable=SC2034 # LAT, CPU and RSS are read through median()'s nameref
 run_one() {  # key family round
   local key=$1 fam=$2 r=$3 out=$WORK/perf-$1-v$2-$3.txt ticks0 ticks1 k=$1,$2,$3
   ticks0=$(cpu_ticks "${PID[$key]}")
@@ -232,9 +233,9 @@ run_one() {  # key family round
   [ -n "${QPS[$k]}" ] || { say "dnsperf failed ($key IPv$fam):"; cat "$out" >&2; exit 1; }
   LAT[$k]=$(awk '/Average Latency \(s\):/ {printf "%.0f", $4 * 1e6}' "$out")
   LOST[$k]=$(awk '/Queries lost:/ {print $3}' "$out")
-  DONE[$k]=$(awk '/Queries completed:/ {print $3}' "$out")
+  ANSWERED[$k]=$(awk '/Queries completed:/ {print $3}' "$out")
   RC[$k]=$(sed -n 's/^ *Response codes: *//p' "$out" | sed -E 's/ [0-9]+ \(([0-9.]+%)\)/ \1/g')
-  CPU[$k]=$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v n="${DONE[$k]}" \
+  CPU[$k]=$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v n="${ANSWERED[$k]}" \
     'BEGIN {if (n > 0) printf "%.2f", t / hz * 1e6 / n; else print 0}')
   RSS[$k]=$(rss_kib "${PID[$key]}" RssAnon)
 }
@@ -298,7 +299,7 @@ median() {  # array-name key family [range]
 row() {  # key family
   local key=$1 fam=$2 r answered=0 lost=0 note=""
   for ((r = 1; r <= ROUNDS; r++)); do
-    answered=$((answered + DONE[$key,$fam,$r])); lost=$((lost + LOST[$key,$fam,$r]))
+    answered=$((answered + ANSWERED[$key,$fam,$r])); lost=$((lost + LOST[$key,$fam,$r]))
   done
   [ "$lost" = 0 ] || note="LOST $lost"
   printf '  %-24s %9s %9.0f %9.0f us %7.2f us %-11s %11s  %-18s %s\n' "${SERVER[$key]}" "$answered" \
