@@ -183,13 +183,17 @@ class FamilyCompiler {
     return known->second;
   }
 
-  // The identity of a ranking's first coarse_depth places, once per ranking.
+  // The identity of a ranking's first coarse_depth mirrors, once per ranking. Their
+  // reasons are left out: the scope promises the same answer, and each range keeps
+  // its own ranking, so the reason given to every client stays its own.
   uint32_t head_id(uint32_t ranking) {
-    if (ranking < head_of_.size()) return head_of_[ranking];
     while (head_of_.size() <= ranking) {
       std::span<const RankedMirror> places = out_.ranking(static_cast<uint32_t>(head_of_.size()));
-      places = places.first(std::min<size_t>(places.size(), out_.coarse_depth()));
-      auto [it, added] = heads_.try_emplace(ranking_key(places), static_cast<uint32_t>(heads_.size()));
+      std::vector<uint32_t> mirrors;
+      for (size_t i = 0; i < places.size() && i < out_.coarse_depth(); ++i) {
+        mirrors.push_back(places[i].mirror);
+      }
+      auto [it, added] = heads_.try_emplace(std::move(mirrors), static_cast<uint32_t>(heads_.size()));
       head_of_.push_back(it->second);
     }
     return head_of_[ranking];

@@ -154,12 +154,23 @@ TEST_F(EngineTest, OverrideThatFillsTheAnswerGivesItsOwnPrefixAsScope) {
   EXPECT_EQ(d.scope_prefix, 8);
 }
 
-TEST_F(EngineTest, OverrideFilledUpByDistanceKeepsTheGeoIpPrefixAsScope) {
-  // One mirror from the /8 override, the second by distance from GeoIP's /16.
+TEST_F(EngineTest, OverrideFilledUpByDistanceIsScopedToTheGeoIpNetworkThatDecidedIt) {
+  // One mirror from the /8 override, the second by distance from GeoIP's Tokyo /16;
+  // the rest of the /8 is unlocated and gets the fallback (berlin) second.
+  service.network_overrides.push_back({prefix("133.0.0.0/8"), {kSydney}});
+  Decision d = choose("133.11.7.7");
+  EXPECT_EQ(ids(d), (Strings{"sydney", "tokyo"}));
+  EXPECT_EQ(d.scope_prefix, 16);
+}
+
+TEST_F(EngineTest, OverrideFilledUpAlikeInsideAndOutsideGeoIpSpansTheOverride) {
+  // Berlin's /16 gets sydney, then berlin by distance; the unlocated rest of the /8
+  // gets sydney, then berlin from the fallback: the same answer across the /8.
   service.network_overrides.push_back({prefix("130.0.0.0/8"), {kSydney}});
   Decision d = choose("130.149.7.7");
   EXPECT_EQ(ids(d), (Strings{"sydney", "berlin"}));
-  EXPECT_EQ(d.scope_prefix, 16);
+  EXPECT_EQ(d.reason, Reason::NetworkOverride);
+  EXPECT_EQ(d.scope_prefix, 8);
 }
 
 TEST_F(EngineTest, EqualDistancesKeepConfigurationOrder) {
@@ -237,10 +248,16 @@ TEST_F(EngineTest, NoMirrorOfTheFamilyGivesNoCandidate) {
   EXPECT_EQ(d.reason, Reason::NoCandidate);
 }
 
-TEST_F(EngineTest, ScopeIsTheGeoIpNetworkPrefix) {
-  EXPECT_EQ(choose("130.149.7.7").scope_prefix, 16);
-  EXPECT_EQ(choose("8.8.8.8").scope_prefix, 24);
-  EXPECT_EQ(choose("2001:638::1", Family::V6).scope_prefix, 32);
+// Networks whose addresses all get the same answer are one scope: Berlin's /16 gets
+// berlin, bordeaux by distance, and the unlocated space around it the fallback,
+// berlin, bordeaux too; up to 128.0.0.0/6, past which Tokyo's 133.11.0.0/16 starts.
+TEST_F(EngineTest, ScopeIsTheWidestNetworkWhoseAddressesGetTheSameAnswer) {
+  EXPECT_EQ(choose("130.149.7.7").scope_prefix, 6);
+}
+
+TEST_F(EngineTest, ScopeIsTheGeoIpNetworkWhereItsNeighboursAnswerOtherwise) {
+  EXPECT_EQ(choose("8.8.8.8").scope_prefix, 24);  // us-west, us-east amid berlin, bordeaux
+  EXPECT_EQ(choose("2001:200::1", Family::V6).scope_prefix, 32);  // Tokyo
 }
 
 TEST_F(EngineTest, ScopeOfUnlocatedClientIsTheEmptyNetworkPrefix) {

@@ -250,13 +250,13 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"NoGeoIp", {}, 2}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
-// Overrides alone, no GeoIP: 10.0.0.0/9 ranks a, b, c and 10.128.0.0/9 a, c, b. Both
-// agree on their first place.
+// Overrides alone, no GeoIP: 10.0.0.0/9 ranks a, b, c and 10.128.0.0/9 a, c, b; both
+// agree on their first place. Everywhere else it is config order: c, a, b.
 class CoarseAndFineScope : public ::testing::Test {
  protected:
   CoarseAndFineScope() {
     service.name = "s.example.org.";
-    service.mirrors = {0, 1, 2};
+    service.mirrors = {2, 0, 1};
     service.answers = 1;
     service.network_overrides = {{prefix("10.0.0.0/9"), {0, 1}}, {prefix("10.128.0.0/9"), {0, 2}}};
     map = SteeringMap::compile({mirror("a", 0, 0, "127.0.0.21", nullptr),
