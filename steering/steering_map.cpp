@@ -157,7 +157,7 @@ class FamilyCompiler {
       previous_ranking = ranking;
       previous_head = head;
     });
-    out_.shrink();
+    out_.finish();
     return std::move(out_);
   }
 
@@ -237,15 +237,20 @@ FamilyMap::Hit FamilyMap::find(const IpAddress& address) const {
 template <typename Number>
 FamilyMap::Hit FamilyMap::find_in(const Starts<Number>& starts, Address128 address) const {
   auto x = static_cast<Number>(address);
-  size_t i = static_cast<size_t>(std::upper_bound(starts.fine.begin(), starts.fine.end(), x) -
-                                 starts.fine.begin()) - 1;
-  size_t c = fine_coarse_[i];
+  size_t bucket = static_cast<size_t>(address >> (family_bits(family_) - kIndexBits));
+  // The range holding x is between the one holding its bucket's first address and
+  // the one holding the next bucket's first address.
+  auto low = starts.fine.begin() + first_range_[bucket] + 1;
+  auto high = bucket + 1 < first_range_.size() ? starts.fine.begin() + first_range_[bucket + 1] + 1
+                                               : starts.fine.end();
+  size_t i = static_cast<size_t>(std::upper_bound(low, high, x) - starts.fine.begin()) - 1;
+  size_t c = fine_[i].coarse;
   // Each range ends where the next one starts; the last one at the family's end.
   Address128 last = last_address(family_);
   Address128 end = i + 1 < starts.fine.size() ? Address128{starts.fine[i + 1]} - 1 : last;
   Address128 coarse_end = c + 1 < starts.coarse.size() ? Address128{starts.coarse[c + 1]} - 1 : last;
   unsigned bits = family_bits(family_);
-  return {ranking(fine_ranking_[i]),
+  return {ranking(fine_[i].ranking),
           static_cast<uint8_t>(widest_prefix_within(address, starts.fine[i], end, bits)),
           static_cast<uint8_t>(widest_prefix_within(address, starts.coarse[c], coarse_end, bits))};
 }
@@ -268,8 +273,7 @@ void FamilyMap::append_fine(Address128 start, uint32_t ranking, bool starts_coar
     append(v6_);
   }
   if (starts_coarse) ++coarse_count_;
-  fine_ranking_.push_back(ranking);
-  fine_coarse_.push_back(static_cast<uint32_t>(coarse_count_ - 1));
+  fine_.push_back({ranking, static_cast<uint32_t>(coarse_count_ - 1)});
 }
 
 void FamilyMap::reserve(size_t ranges) {
@@ -278,21 +282,34 @@ void FamilyMap::reserve(size_t ranges) {
   } else {
     v6_.fine.reserve(ranges);
   }
-  fine_ranking_.reserve(ranges);
-  fine_coarse_.reserve(ranges);
+  fine_.reserve(ranges);
 }
 
-void FamilyMap::shrink() {
+void FamilyMap::finish() {
   for (auto* v : {&v4_.fine, &v4_.coarse}) v->shrink_to_fit();
   for (auto* v : {&v6_.fine, &v6_.coarse}) v->shrink_to_fit();
-  fine_ranking_.shrink_to_fit();
-  fine_coarse_.shrink_to_fit();
+  fine_.shrink_to_fit();
+  unsigned shift = family_bits(family_) - kIndexBits;
+  first_range_.resize(size_t{1} << kIndexBits);
+  auto index = [&](const auto& starts) {
+    using Number = typename std::remove_reference_t<decltype(starts)>::value_type;
+    for (size_t bucket = 0; bucket < first_range_.size(); ++bucket) {
+      auto first = static_cast<Number>(Address128{bucket} << shift);
+      first_range_[bucket] = static_cast<uint32_t>(
+          std::upper_bound(starts.begin(), starts.end(), first) - starts.begin() - 1);
+    }
+  };
+  if (family_ == Family::V4) {
+    index(v4_.fine);
+  } else {
+    index(v6_.fine);
+  }
 }
 
 size_t FamilyMap::memory_bytes() const {
   return (v4_.fine.capacity() + v4_.coarse.capacity()) * sizeof(uint32_t) +
          (v6_.fine.capacity() + v6_.coarse.capacity()) * sizeof(Address128) +
-         (fine_ranking_.capacity() + fine_coarse_.capacity()) * sizeof(uint32_t) +
+         fine_.capacity() * sizeof(FineRange) + first_range_.capacity() * sizeof(uint32_t) +
          entries_.capacity() * sizeof(RankedMirror) + rankings_.capacity() * sizeof(RankingRef);
 }
 

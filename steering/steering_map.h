@@ -48,7 +48,7 @@ class FamilyMap {
   Hit find(const IpAddress& address) const;
 
   unsigned coarse_depth() const { return coarse_depth_; }
-  size_t fine_ranges() const { return fine_ranking_.size(); }
+  size_t fine_ranges() const { return fine_.size(); }
   size_t coarse_ranges() const { return coarse_count_; }
   size_t rankings() const { return rankings_.size(); }
   size_t memory_bytes() const;
@@ -60,7 +60,7 @@ class FamilyMap {
   }
   void append_fine(Address128 start, uint32_t ranking, bool starts_coarse);
   void reserve(size_t ranges);  // at most this many: growing would copy millions
-  void shrink();                // once built: gives back what was not used
+  void finish();                // once built: indexes, and gives back what was not used
 
  private:
   struct RankingRef {
@@ -80,9 +80,19 @@ class FamilyMap {
   unsigned coarse_depth_;
   Starts<uint32_t> v4_;
   Starts<Address128> v6_;
-  std::vector<uint32_t> fine_ranking_;
-  std::vector<uint32_t> fine_coarse_;  // index into the coarse starts
+  // What a query reads of a fine range besides its start, side by side: one cache
+  // line for both.
+  struct FineRange {
+    uint32_t ranking;
+    uint32_t coarse;  // index into the coarse starts
+  };
+  std::vector<FineRange> fine_;
   size_t coarse_count_ = 0;
+  // By the address's first kIndexBits bits: the range holding the first address with
+  // them. A query searches only between two neighbouring entries, a few ranges instead
+  // of millions, and so touches a few cache lines instead of twenty.
+  static constexpr unsigned kIndexBits = 16;
+  std::vector<uint32_t> first_range_;
   std::vector<RankedMirror> entries_;
   std::vector<RankingRef> rankings_;
 };
