@@ -251,6 +251,11 @@ class TreeWalk {
       fail("its search tree holds more than " + std::to_string(GeoIp::kMaxWalkedNetworks) +
            " networks");
     }
+    // A tree has one network more than nodes; branches that meet again (the IPv4
+    // aliases are left out already) would multiply the walk, up to 2^128 networks.
+    if (++own_networks_ > 2 * uint64_t{db_.metadata.node_count} + 2) {
+      fail("its search tree has more networks than nodes: branches meet or loop");
+    }
     if (type == MMDB_RECORD_TYPE_EMPTY) {
       out_->append(start, 0);
     } else if (type == MMDB_RECORD_TYPE_DATA) {
@@ -280,7 +285,8 @@ class TreeWalk {
   size_t db_index_;
   const std::string& path_;
   std::vector<Location>& locations_;
-  size_t& networks_;
+  size_t& networks_;        // of every database walked for the family
+  uint64_t own_networks_ = 0;
   RecordIndex known_;
   Partition* out_ = nullptr;
   unsigned bits_ = 0;

@@ -61,7 +61,7 @@ TEST_F(SteeringAnswersExplain, BerlinClientFromEcs) {
   EXPECT_EQ(lines[0], "client 130.149.7.0/24 from ECS");
   EXPECT_EQ(lines[1], "location DE EU 52.5200,13.4000 network 130.149.0.0/16");
   EXPECT_TRUE(std::regex_match(lines[2], std::regex(R"(A: berlin 0km up, bordeaux \d+km up )"
-                                                    R"(\(distance, healthy, scope /16\))")))
+                                                    R"(\(distance, healthy, scope /6\))")))
       << lines[2];
   // berlin has no IPv6 address: bordeaux is the closest with one.
   EXPECT_TRUE(std::regex_match(lines[3], std::regex(R"(AAAA: bordeaux \d+km up, us-east \d+km up )"

@@ -65,9 +65,11 @@ TEST_F(Serve, AnswerCarriesServiceTtlAndAuthoritativeFlag) {
                                                           "A", "141.80.181.40"}));
 }
 
-TEST_F(Serve, EcsScopeIsThePrefixOfTheGeoipNetwork) {
-  auto out = server.dig(std::string(kName) + " A +subnet=130.149.7.0/24");
-  EXPECT_EQ(dig_ecs(out), "130.149.7.0/24/16");
+// Berlin's /16 and the unlocated space around it (fallback: berlin, bordeaux) get
+// the same answer up to 128.0.0.0/6; California's /24 is alone with its answer.
+TEST_F(Serve, EcsScopeIsTheWidestNetworkWhoseAddressesGetTheSameAnswer) {
+  EXPECT_EQ(dig_ecs(server.dig(std::string(kName) + " A +subnet=130.149.7.0/24")), "130.149.7.0/24/6");
+  EXPECT_EQ(dig_ecs(server.dig(std::string(kName) + " A +subnet=8.8.8.0/24")), "8.8.8.0/24/24");
 }
 
 TEST_F(Serve, NetworkOverrideWinsWithItsPrefixAsScope) {
@@ -390,7 +392,7 @@ TEST_F(Serve, ExplainTxtSaysWhyABerlinClientGetsBerlin) {
   EXPECT_EQ(strings[0], "client 130.149.7.0/24 from ECS");
   EXPECT_EQ(strings[1], "location DE EU 52.5200,13.4000 network 130.149.0.0/16");
   EXPECT_EQ(strings[2].rfind("A: berlin 0km up, bordeaux ", 0), 0u) << strings[2];
-  EXPECT_NE(strings[2].find("(distance, healthy, scope /16)"), std::string::npos) << strings[2];
+  EXPECT_NE(strings[2].find("(distance, healthy, scope /6)"), std::string::npos) << strings[2];
   EXPECT_EQ(strings[3].rfind("AAAA: bordeaux ", 0), 0u) << strings[3];
 }
 

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "tests/steering/fixtures.h"
@@ -171,6 +173,39 @@ TEST(GeoIpOpen, NonMmdbFileThrowsNamingPath) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
   }
   std::remove(path.c_str());
+}
+
+// The first search node of a fixture (28-bit records: 7 octets) pointed back at
+// itself on both sides: lookups still end (libmaxminddb stops at the address's
+// length), but the tree holds no network, and the steering map walk must say so.
+TEST(GeoIpPartition, TreeWhoseBranchesLoopIsRefusedNamingTheFile) {
+  std::ifstream in(fixture("flat-ipv4.mmdb"), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 7u);
+  std::fill(bytes.begin(), bytes.begin() + 7, '\0');
+  std::string path = ::testing::TempDir() + "/geosteer-looping-tree.mmdb";
+  std::ofstream(path, std::ios::binary) << bytes;
+  auto geoip = GeoIp::open({path});
+  try {
+    geoip->partition(Family::V4);
+    FAIL() << "no exception";
+  } catch (const GeoIpError& e) {
+    EXPECT_EQ(e.database_index, 0u);
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+  std::remove(path.c_str());
+}
+
+TEST(GeoIpPartition, EveryLookedUpAddressHasTheLocationLookupFinds) {
+  auto geoip = GeoIp::open({fixture("nested-city.mmdb"), fixture("flat-ipv4.mmdb")});
+  LocatedPartition v4 = geoip->partition(Family::V4);
+  for (const char* text : {"130.149.7.7", "8.8.8.8", "1.2.4.9", "5.5.5.5", "41.1.1.1", "100.64.0.1"}) {
+    Location walked = v4.locations[v4.partition.value(v4.partition.find(to_number(ip(text))))];
+    Location looked_up = geoip->lookup(ip(text)).location;
+    EXPECT_STREQ(walked.country, looked_up.country) << text;
+    EXPECT_STREQ(walked.continent, looked_up.continent) << text;
+    EXPECT_EQ(walked.coordinates.has_value(), looked_up.coordinates.has_value()) << text;
+  }
 }
 
 TEST(Countries, ContinentsFollowGeoNames) {
