@@ -107,8 +107,14 @@ struct ServiceMap {
 };
 
 struct CompileOptions {
-  // How many leading places of a ranking a coarse range shares; 0: the service's
-  // `answers` (see compile() for why).
+  // How many leading mirrors of a ranking a coarse range shares; 0: the service's
+  // `answers`. Coarse ranges give the scope of every answer that came from those
+  // places (all of them, while the nearest mirrors are healthy), so the fewer places
+  // they must agree on, the wider the scopes. `answers` is the fewest that still
+  // decide a healthy answer. Measured on DB-IP Lite City, 8 mirrors, answers 2, 1000
+  // random located /24s (bench/map_stats): mean scope /15.5 with `answers`, /17.2
+  // when ranges must agree on the whole ranking, the same mirror chosen either way.
+  // A larger depth is only for such measurements.
   unsigned coarse_depth = 0;
 };
 
