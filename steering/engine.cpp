@@ -13,6 +13,17 @@ const std::vector<IpAddress>& addresses_of(const Mirror& mirror, Family family) 
   return family == Family::V4 ? mirror.ipv4 : mirror.ipv6;
 }
 
+// ::ffff:a.b.c.d, the IPv4 address in an IPv6 socket's or option's clothes.
+bool ipv4_mapped(const IpAddress& a) {
+  if (a.family != Family::V6) return false;
+  for (int i = 0; i < 10; ++i) {
+    if (a.bytes[i] != 0) return false;
+  }
+  return a.bytes[10] == 0xFF && a.bytes[11] == 0xFF;
+}
+
+constexpr unsigned kMappedPrefixBits = 96;
+
 bool contains(std::span<const uint16_t> list, uint16_t mirror) {
   return std::find(list.begin(), list.end(), mirror) != list.end();
 }
@@ -139,8 +150,17 @@ Decision Engine::choose(size_t service_index, Family family, const Client& clien
   decision.tier = pool.tier;
   if (pool.empty) return decision;  // NoCandidate, and no part of the address mattered
 
-  const FamilyMap& map = map_->maps[service_index].find(client.address.family, family);
-  FamilyMap::Hit hit = map.find(client.address);
+  // An IPv4-mapped client (a resolver may send ECS ::ffff:8.8.8.8/128) is steered as
+  // its IPv4 address, and its scope covers the mapped IPv4 network: the IPv6 map
+  // leaves the IPv4 subtree out.
+  IpAddress address = client.address;
+  unsigned scope_offset = 0;
+  if (ipv4_mapped(address)) {
+    address = IpAddress::v4({address.bytes[12], address.bytes[13], address.bytes[14], address.bytes[15]});
+    scope_offset = kMappedPrefixBits;
+  }
+  const FamilyMap& map = map_->maps[service_index].find(address.family, family);
+  FamilyMap::Hit hit = map.find(address);
   size_t places_used = 0;
   for (const RankedMirror& ranked : hit.ranking) {
     if (decision.count == service.answers) break;
@@ -149,7 +169,8 @@ Decision Engine::choose(size_t service_index, Family family, const Client& clien
     if (decision.count == 0) decision.reason = ranked.reason;
     decision.mirrors[decision.count++] = ranked.mirror;
   }
-  decision.scope_prefix = places_used <= map.coarse_depth() ? hit.coarse_scope : hit.fine_scope;
+  unsigned scope = places_used <= map.coarse_depth() ? hit.coarse_scope : hit.fine_scope;
+  decision.scope_prefix = static_cast<uint8_t>(scope + scope_offset);
   return decision;
 }
 

@@ -296,7 +296,7 @@ class TreeWalk {
 }  // namespace
 
 LocatedPartition GeoIp::partition(Family family) const {
-  LocatedPartition result{{Location{}}, Partition(family)};
+  LocatedPartition result{{Location{}}, Partition(family), UINT32_MAX};
   result.partition.append(0, 0);
   size_t networks = 0;
   bool walked_any = false;

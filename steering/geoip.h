@@ -53,6 +53,8 @@ class GeoIpError : public std::runtime_error {
 struct LocatedPartition {
   std::vector<Location> locations;
   Partition partition;
+  // The steering map's own marker for ::ffff:0:0/96 in IPv6 partitions, if set.
+  uint32_t ipv4_mapped = UINT32_MAX;
 };
 
 struct DatabaseInfo {

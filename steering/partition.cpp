@@ -99,8 +99,12 @@ Partition longest_match_partition(std::span<const IpPrefix> networks, Family fam
     sorted.push_back({start, prefix_end(start, n.length, bits), n.length,
                       static_cast<uint32_t>(i + 1)});
   }
-  std::stable_sort(sorted.begin(), sorted.end(), [](const Network& a, const Network& b) {
-    return a.start != b.start ? a.start < b.start : a.length < b.length;
+  // Of equal networks the first listed (the smaller value) comes first. std::sort, not
+  // std::stable_sort: the value makes the order total, and stable_sort's temporary
+  // buffer (operator new(nothrow)) trips ASan where tests count allocations.
+  std::sort(sorted.begin(), sorted.end(), [](const Network& a, const Network& b) {
+    if (a.start != b.start) return a.start < b.start;
+    return a.length != b.length ? a.length < b.length : a.value < b.value;
   });
 
   Partition out(family);

@@ -165,6 +165,11 @@ class FamilyCompiler {
   // Memoized: most ranges are outside every network override, so those are found
   // by location alone.
   uint32_t ranking_id(uint32_t location, uint32_t network) {
+    if (location == located_.ipv4_mapped) {
+      // Never read (queries there are steered as IPv4); only kept apart.
+      if (mapped_ranking_ == kUnknown) mapped_ranking_ = out_.add_ranking({});
+      return mapped_ranking_;
+    }
     if (network == 0) {
       uint32_t& known = by_location_[location];
       if (known == kUnknown) known = intern(location, 0);
@@ -204,6 +209,7 @@ class FamilyCompiler {
   Ranker ranker_;
   FamilyMap out_;
   static constexpr uint32_t kUnknown = UINT32_MAX;
+  uint32_t mapped_ranking_ = kUnknown;
   std::vector<uint32_t> by_location_ = std::vector<uint32_t>(located_.locations.size(), kUnknown);
   std::unordered_map<uint64_t, uint32_t> by_pair_;  // (location, override) -> ranking
   std::map<std::vector<uint32_t>, uint32_t> by_ranking_;
@@ -211,8 +217,24 @@ class FamilyCompiler {
   std::vector<uint32_t> head_of_;  // by ranking
 };
 
+// Queries steer ::ffff:a.b.c.d as a.b.c.d (Engine::choose), so no IPv6 range may
+// reach into ::ffff:0:0/96: it becomes a location of its own, which FamilyCompiler
+// gives a ranking of its own.
+void set_apart_ipv4_mapped(LocatedPartition& located) {
+  Partition mapped(Family::V6);
+  Address128 first = Address128{0xFFFF} << 32;
+  mapped.append(0, 0);
+  mapped.append(first, 1);
+  mapped.append(prefix_end(first, 96, 128) + 1, 0);
+  located.ipv4_mapped = static_cast<uint32_t>(located.locations.size());
+  located.locations.push_back(Location{});
+  uint32_t index = located.ipv4_mapped;
+  located.partition = refine(located.partition, mapped,
+                             [index](uint32_t location, uint32_t in_mapped) { return in_mapped ? index : location; });
+}
+
 LocatedPartition unknown_everywhere(Family family) {
-  LocatedPartition located{{Location{}}, Partition(family)};
+  LocatedPartition located{{Location{}}, Partition(family), UINT32_MAX};
   located.partition.append(0, 0);
   return located;
 }
@@ -330,6 +352,7 @@ std::shared_ptr<const SteeringMap> SteeringMap::compile(std::vector<Mirror> mirr
   auto compile_client_family = [&map, &options](Family client) {
     // The GeoIP walk is shared by every service; it is the slow part.
     LocatedPartition located = map->geoip ? map->geoip->partition(client) : unknown_everywhere(client);
+    if (client == Family::V6) set_apart_ipv4_mapped(located);
     std::vector<std::array<std::optional<FamilyMap>, 2>> out(map->services.size());
     for (size_t s = 0; s < map->services.size(); ++s) {
       const ServiceSpec& service = map->services[s];

@@ -70,7 +70,11 @@ struct Choice {
 };
 
 // The specification, the slow way: what the engine did per query before the map.
-Choice reference(const Engine& engine, const ServiceSpec& s, Family family, const IpAddress& address) {
+Choice reference(const Engine& engine, const ServiceSpec& s, Family family, IpAddress address) {
+  // ::ffff:a.b.c.d is the IPv4 client a.b.c.d.
+  if (prefix("::ffff:0:0/96").contains(address)) {
+    address = IpAddress::v4({address.bytes[12], address.bytes[13], address.bytes[14], address.bytes[15]});
+  }
   std::vector<bool> in_tier(engine.mirrors().size(), false);
   Decision tier_probe = engine.choose(0, family, {address, static_cast<uint8_t>(address.bits()), false});
   // The tier's members: every answerable mirror whose verdict is the tier's.
@@ -153,6 +157,11 @@ std::vector<IpAddress> sample_addresses(const Engine& engine, Family family, std
     Address128 start = to_number(net.address);
     around(start);
     around(prefix_end(start, net.length, family_bits(family)));
+  }
+  if (family == Family::V6) {
+    for (const char* mapped : {"::ffff:0:0", "::ffff:8.8.8.8", "::ffff:130.149.7.7", "::ffff:ffff:ffff"}) {
+      around(to_number(ip(mapped)));
+    }
   }
   for (int i = 0; i < 200; ++i) {
     Address128 x = 0;
@@ -308,6 +317,17 @@ TEST(SteeringMapIpv4InIpv6, Ipv6ClientsInsideTheIpv4SubtreeAreNotLocated) {
   EXPECT_EQ(engine.choose(0, Family::V4, {ip("2001:638::1"), 128, false}).reason, Reason::Distance);
 }
 
+TEST(SteeringMapIpv4InIpv6, AnIpv4MappedClientIsSteeredAsItsIpv4AddressWithinTheMappedNetwork) {
+  ServiceSpec s = world_service(1);
+  auto geoip = GeoIp::open({fixture("flat-ipv4.mmdb"), fixture("flat-ipv6.mmdb")});
+  Engine engine(SteeringMap::compile(world_mirrors(), {s}, geoip), nullptr);
+  Decision v4 = engine.choose(0, Family::V4, {ip("8.8.8.8"), 32, false});
+  Decision mapped = engine.choose(0, Family::V4, {ip("::ffff:8.8.8.8"), 128, true});
+  EXPECT_EQ(choice_of(mapped), choice_of(v4));
+  EXPECT_EQ(mapped.reason, Reason::Distance);
+  EXPECT_EQ(mapped.scope_prefix, 96 + v4.scope_prefix);
+}
+
 // Where every address gets the same ranking, one answer holds for the whole family.
 TEST(SteeringMapScope, WithoutGeoIpOrOverridesTheScopeIsZero) {
   ServiceSpec s;
@@ -319,7 +339,8 @@ TEST(SteeringMapScope, WithoutGeoIpOrOverridesTheScopeIsZero) {
                                      {s}, nullptr),
                 nullptr);
   EXPECT_EQ(engine.choose(0, Family::V4, {ip("130.149.7.7"), 32, false}).scope_prefix, 0);
-  EXPECT_EQ(engine.choose(0, Family::V6, {ip("2001:638::1"), 128, false}).scope_prefix, 0);
+  // IPv6 ranges stop short of ::ffff:0:0/96, which is steered as IPv4: 2000::/3.
+  EXPECT_EQ(engine.choose(0, Family::V6, {ip("2001:638::1"), 128, false}).scope_prefix, 3);
 }
 
 }  // namespace
