@@ -33,6 +33,10 @@ constexpr std::string_view kRfc8482Hinfo{"\x07RFC8482\x00", 9};
 // means the query goes on to be answered from data.
 uint16_t check_query(wire::ParseStatus status, const wire::Query& query, const RequestInfo& info) {
   if (status == wire::ParseStatus::Malformed) return wire::rcode::FormErr;
+  // RFC 8945 section 5.2: the signature is checked before anything else, and a
+  // server that does not know the key answers NOTAUTH (with BADKEY in the TSIG
+  // RR). We hold no keys: a well-formed TSIG always names an unknown one.
+  if (query.tsig.present) return wire::rcode::NotAuth;
   if (query.header.opcode() != wire::opcode::Query) return wire::rcode::NotImp;
   // RFC 6891 section 6.1.3: a version we do not implement gets BADVERS.
   if (query.edns.present && query.edns.version > 0) return wire::rcode::BadVers;
@@ -551,7 +555,9 @@ size_t Responder::respond(std::span<const uint8_t> query_message, const RequestI
   std::span<const uint8_t> cookie = plan_cookie(query, info, options_, cookie_buffer, result);
   OptPlan opt(edns, rcode == wire::rcode::BadVers, info, options_.identity, cookie,
               limit - writer.size());
-  writer.reserve(opt.size());
+  bool badkey = rcode == wire::rcode::NotAuth;
+  size_t trailer = opt.size() + (badkey ? wire::unsigned_tsig_size(query.tsig) : 0);
+  writer.reserve(trailer);
 
   bool authoritative = false, truncated = false;
   if (rcode != wire::rcode::NoError) {
@@ -571,11 +577,16 @@ size_t Responder::respond(std::span<const uint8_t> query_message, const RequestI
     }
   }
 
-  writer.release(opt.size());
+  writer.release(trailer);
   if (edns.present) {
     uint16_t payload = static_cast<uint16_t>(
         std::max<size_t>(options_.max_udp_payload, wire::kMinUdpPayload));
     writer.add_opt(payload, static_cast<uint8_t>(rcode >> 4), edns.dnssec_ok, opt.options());
+  }
+  // The TSIG RR comes last (RFC 8945 section 5.3). A long key and algorithm name
+  // may not fit a 512-octet reply: TC sends the client to TCP, where it does.
+  if (badkey && !writer.add_unsigned_tsig(query.tsig, wire::tsig_error::BadKey)) {
+    truncated = true;
   }
   writer.set_flags(response_flags(query.header, rcode, authoritative, truncated));
   result.rcode = rcode;

@@ -9,6 +9,10 @@ namespace geosteer::dns::wire {
 namespace {
 
 constexpr uint16_t kTypeOpt = 41;
+constexpr uint16_t kTypeTsig = qtype::Tsig;
+// TSIG RDATA after the algorithm name, with an empty MAC and no other data: time
+// signed (48 bits), fudge, MAC size, original ID, error, other length.
+constexpr size_t kTsigFixedSize = 6 + 2 + 2 + 2 + 2 + 2;
 constexpr uint8_t kPointerBits = 0xC0;
 constexpr size_t kMaxLabelLength = 63;
 constexpr size_t kRrFixedSize = 10;  // TYPE, CLASS, TTL, RDLENGTH
@@ -80,6 +84,22 @@ class Reader {
     }
     if (!jumped) position_ = cursor;
     return true;
+  }
+
+  // Reads a name that must not be compressed, such as a TSIG algorithm name
+  // (RFC 8945 section 4.2), into `out`.
+  bool read_uncompressed_name(char* out, size_t& length) {
+    length = 0;
+    for (;;) {
+      uint8_t label = 0;
+      if (!read_u8(label) || label > kMaxLabelLength) return false;
+      if (length + label + 1 > kMaxNameLength || remaining() < label) return false;
+      out[length] = static_cast<char>(label);
+      std::memcpy(out + length + 1, &data_[position_], label);
+      position_ += label;
+      length += label + 1u;
+      if (label == 0) return true;
+    }
   }
 
  private:
@@ -213,13 +233,36 @@ bool parse_opt(const RrFields& rr, Query& query) {
   return options_ok;
 }
 
+// RFC 8945 section 4.2: CLASS ANY, TTL 0, and RDATA that holds exactly an
+// uncompressed algorithm name, the fixed fields, the MAC and the other data.
+bool parse_tsig(const RrFields& rr, TsigRecord& tsig) {
+  if (rr.rclass != rrclass::Any || rr.ttl != 0) return false;
+  Reader reader(rr.rdata);
+  size_t algorithm_length = 0;
+  uint16_t time_high = 0, mac_size = 0, error = 0, other_length = 0;
+  uint32_t time_low = 0;
+  bool ok = reader.read_uncompressed_name(tsig.algorithm, algorithm_length) &&
+            reader.read_u16(time_high) && reader.read_u32(time_low) &&
+            reader.read_u16(tsig.fudge) && reader.read_u16(mac_size) && reader.skip(mac_size) &&
+            reader.read_u16(tsig.original_id) && reader.read_u16(error) &&
+            reader.read_u16(other_length) && reader.skip(other_length) &&
+            reader.remaining() == 0;
+  if (!ok) return false;
+  tsig.present = true;
+  tsig.algorithm_length = static_cast<uint8_t>(algorithm_length);
+  tsig.time_signed = static_cast<uint64_t>(time_high) << 32 | time_low;
+  std::memcpy(tsig.key_name, rr.owner, rr.owner_length);
+  tsig.key_name_length = static_cast<uint8_t>(rr.owner_length);
+  return true;
+}
+
 // Answer and authority sections: a query carries nothing there, other opcodes
-// (UPDATE) may; an OPT RR is never allowed there.
+// (UPDATE) may; an OPT or TSIG RR is never allowed there.
 bool skip_section(Reader& reader, uint16_t count, bool& malformed) {
   RrFields rr;
   for (uint16_t i = 0; i < count; ++i) {
     if (!read_rr(reader, rr)) return false;
-    if (rr.type == kTypeOpt) malformed = true;
+    if (rr.type == kTypeOpt || rr.type == kTypeTsig) malformed = true;
   }
   return true;
 }
@@ -229,6 +272,14 @@ bool parse_additional(Reader& reader, uint16_t count, Query& query, bool& malfor
   for (uint16_t i = 0; i < count; ++i) {
     if (!read_rr(reader, rr)) return false;
     if (rr.type == kTypeOpt && !parse_opt(rr, query)) malformed = true;
+    // RFC 8945 section 5.2: one TSIG RR, the last record of the message, or FORMERR.
+    if (rr.type == kTypeTsig) {
+      bool last = i + 1 == count;
+      if (!last || query.tsig.present || !parse_tsig(rr, query.tsig)) {
+        query.tsig = {};
+        malformed = true;
+      }
+    }
   }
   return true;
 }
@@ -289,6 +340,11 @@ size_t truncate_to_question(std::span<uint8_t> message, size_t length) {
                       0, 0, 0, static_cast<uint8_t>(opt_end > opt_start ? 1 : 0)};
   std::memcpy(&message[2], counts, sizeof counts);
   return question_end + (opt_end - opt_start);
+}
+
+size_t unsigned_tsig_size(const TsigRecord& query_tsig) {
+  return query_tsig.key_name_length + kRrFixedSize + query_tsig.algorithm_length +
+         kTsigFixedSize;
 }
 
 size_t opt_record_size(std::span<const EdnsOption> options) {
@@ -435,6 +491,30 @@ bool ResponseWriter::add_opt(uint16_t udp_payload, uint8_t extended_rcode, bool 
     put_u16(static_cast<uint16_t>(option.data.size()));
     put_bytes({reinterpret_cast<const char*>(option.data.data()), option.data.size()});
   }
+  ++counts_[3];
+  return true;
+}
+
+bool ResponseWriter::add_unsigned_tsig(const TsigRecord& query_tsig, uint16_t error) {
+  if (!fits(unsigned_tsig_size(query_tsig))) return false;
+  section_ = Section::Additional;
+  // Neither name is compressed: the algorithm name must not be (RFC 8945 section
+  // 4.2), and a verifier digests the key name in canonical form anyway.
+  put_bytes(query_tsig.key());
+  put_u16(kTypeTsig);
+  put_u16(rrclass::Any);
+  put_u32(0);
+  put_u16(static_cast<uint16_t>(query_tsig.algorithm_length + kTsigFixedSize));
+  put_bytes(query_tsig.algorithm_name());
+  // Time signed and fudge echo the client's: only BADTIME carries the server's
+  // clock (RFC 8945 section 5.2.3), and with no key there is nothing to time.
+  put_u16(static_cast<uint16_t>(query_tsig.time_signed >> 32));
+  put_u32(static_cast<uint32_t>(query_tsig.time_signed));
+  put_u16(query_tsig.fudge);
+  put_u16(0);  // MAC size: an error about the key is never signed
+  put_u16(query_tsig.original_id);
+  put_u16(error);
+  put_u16(0);  // other length
   ++counts_[3];
   return true;
 }

@@ -18,7 +18,11 @@ constexpr size_t kMaxTcpMessage = 65535;
 
 namespace rcode {
 constexpr uint16_t NoError = 0, FormErr = 1, ServFail = 2, NxDomain = 3, NotImp = 4,
-                   Refused = 5, BadVers = 16;
+                   Refused = 5, NotAuth = 9, BadVers = 16;
+}
+// The ERROR field of a TSIG RR (RFC 8945 section 3).
+namespace tsig_error {
+constexpr uint16_t BadKey = 17;
 }
 namespace opcode {
 constexpr uint8_t Query = 0, Notify = 4, Update = 5;
@@ -100,6 +104,22 @@ struct Edns {
   CookieOption cookie;
 };
 
+// The TSIG RR of a query (RFC 8945 section 4.2), as much of it as an unsigned
+// error response echoes: we hold no keys, so every key is unknown to us.
+struct TsigRecord {
+  bool present = false;  // one well-formed TSIG RR, the last of the message
+  char key_name[kMaxNameLength] = {};  // the owner, uncompressed wire form
+  uint8_t key_name_length = 0;
+  char algorithm[kMaxNameLength] = {};  // uncompressed wire form
+  uint8_t algorithm_length = 0;
+  uint64_t time_signed = 0;  // 48 bits, seconds since the epoch
+  uint16_t fudge = 0;
+  uint16_t original_id = 0;
+
+  std::string_view key() const { return {key_name, key_name_length}; }
+  std::string_view algorithm_name() const { return {algorithm, algorithm_length}; }
+};
+
 enum class ParseStatus {
   Ok,
   TooShort,   // not even a header: drop
@@ -112,6 +132,7 @@ struct Query {
   bool has_question = false;  // exactly one question, parsed into `question`
   Question question;
   Edns edns;
+  TsigRecord tsig;
   bool client_subnet_malformed = false;  // the FORMERR comes from the ECS option itself
   bool cookie_malformed = false;         // the FORMERR comes from the COOKIE option itself
 };
@@ -134,6 +155,8 @@ struct EdnsOption {
 
 // Wire size of an OPT RR carrying `options`.
 size_t opt_record_size(std::span<const EdnsOption> options);
+// Wire size, uncompressed, of the RR add_unsigned_tsig() writes for `query_tsig`.
+size_t unsigned_tsig_size(const TsigRecord& query_tsig);
 
 enum class Section : uint8_t { Answer, Authority, Additional };
 
@@ -158,6 +181,9 @@ class ResponseWriter {
   // eight bits of the extended RCODE, the version and the DO bit.
   bool add_opt(uint16_t udp_payload, uint8_t extended_rcode, bool dnssec_ok,
                std::span<const EdnsOption> options);
+  // RFC 8945 section 5.3.2: the unsigned TSIG RR of an error response (MAC size 0)
+  // to a query signed with `query_tsig`, carrying `error`. Always the last RR.
+  bool add_unsigned_tsig(const TsigRecord& query_tsig, uint16_t error);
 
   // Keeps `bytes` free at the end (for the OPT RR, which must always fit).
   void reserve(size_t bytes) { limit_ -= bytes < limit_ ? bytes : limit_; }
