@@ -40,7 +40,9 @@ class SnapshotHandler : public dns::QueryHandler {
   void count(const dns::QueryOutcome& outcome, dns::Transport transport,
              ratelimit::Verdict verdict) {
     if (outcome.drop != dns::QueryOutcome::Drop::None) {
-      metrics_.count_dropped(metrics::DropReason::Malformed);
+      metrics_.count_dropped(outcome.drop == dns::QueryOutcome::Drop::Response
+                                 ? metrics::DropReason::Response
+                                 : metrics::DropReason::Malformed);
       return;
     }
     if (verdict == ratelimit::Verdict::Drop) {

@@ -18,8 +18,9 @@ constexpr std::string_view kQtypeNames[kQtypeSlots] = {
 constexpr std::string_view kRcodeNames[kRcodeSlots] = {
     "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "BADVERS", "other"};
 constexpr std::string_view kTransportNames[] = {"udp", "tcp"};
-constexpr std::string_view kDropReasonNames[] = {"malformed", "rate_limited"};
+constexpr std::string_view kDropReasonNames[] = {"malformed", "rate_limited", "response"};
 constexpr std::string_view kFallbackKindNames[] = {"fallback", "fail_open"};
+static_assert(std::size(kDropReasonNames) == kDropReasons, "one name per drop reason");
 static_assert(kQtypeNames[kQtypeSlots - 1] == "other", "one name per tracked query type");
 static_assert(kRcodeNames[kRcodeSlots - 1] == "other", "one name per tracked RCODE");
 

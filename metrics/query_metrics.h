@@ -18,7 +18,10 @@
 namespace geosteer::metrics {
 
 enum class Transport : uint8_t { Udp, Tcp };
-enum class DropReason : uint8_t { Malformed, RateLimited };
+// Why a message got no reply: too short to answer, rate limited, or a response
+// (QR=1), which is never answered (RFC 1035 section 4.1.1).
+enum class DropReason : uint8_t { Malformed, RateLimited, Response };
+inline constexpr size_t kDropReasons = static_cast<size_t>(DropReason::Response) + 1;
 enum class FallbackKind : uint8_t { Fallback, FailOpen };
 
 // Query types with their own label value; every other type counts as "other".
@@ -36,7 +39,7 @@ struct alignas(64) ThreadCounters {
   std::atomic<uint64_t> queries[2][kQtypeSlots][kRcodeSlots] = {};
   std::atomic<uint64_t> ecs_queries{0};
   std::atomic<uint64_t> truncated{0};
-  std::atomic<uint64_t> dropped[2] = {};
+  std::atomic<uint64_t> dropped[kDropReasons] = {};
   std::atomic<uint64_t> slipped{0};
   std::atomic<uint64_t> answers[kMaxAnswerLabels] = {};
   std::atomic<uint64_t> fallback[kMaxServiceLabels][2] = {};

@@ -62,6 +62,17 @@ TEST_F(Metrics, CountsAKnownMixOfQueriesExactly) {
   EXPECT_EQ(metric_value(text, "geosteer_steering_unlocated_total"), 0);
 }
 
+TEST_F(Metrics, AResponseSentToTheServerIsCountedAsADroppedResponse) {
+  // A well-formed message asking for guix. A, but with QR set: a response, which
+  // gets no reply (answering would let two servers bounce messages forever).
+  const std::vector<uint8_t> response = {0x12, 0x34, 0x80, 0x00, 0,   1,   0,   0,   0,   0, 0,
+                                         0,    4,    'g',  'u',  'i', 'x', 0,   0,   1,   0, 1};
+  EXPECT_TRUE(server.udp_exchange(response, std::chrono::milliseconds(200)).empty());
+  std::string text = server.http_get("/metrics");
+  EXPECT_EQ(metric_value(text, R"(geosteer_dns_dropped_total{reason="response"})"), 1) << text;
+  EXPECT_EQ(metric_value(text, R"(geosteer_dns_dropped_total{reason="malformed"})"), 0);
+}
+
 TEST_F(Metrics, ClientWithoutLocationIsCountedUnlocated) {
   server.dig(kName + " A");  // from 127.0.0.1, which has no location
   EXPECT_EQ(metric_value(server.http_get("/metrics"), "geosteer_steering_unlocated_total"), 1);

@@ -195,6 +195,7 @@ TEST(QueryMetrics, TextExpositionHasTheExpectedLines) {
            "geosteer_dns_truncated_total 0",
            R"(geosteer_dns_dropped_total{reason="malformed"} 1)",
            R"(geosteer_dns_dropped_total{reason="rate_limited"} 0)",
+           R"(geosteer_dns_dropped_total{reason="response"} 0)",
            "geosteer_dns_slipped_total 1",
            R"(geosteer_steering_answers_total{service="substitutes.example.org.",mirror="berlin"} 1)",
            R"(geosteer_steering_answers_total{service="substitutes.example.org.",mirror="tokyo"} 0)",
