@@ -86,15 +86,17 @@ std::string describe_map(const steering::SteeringMap& map, std::chrono::steady_c
          " rankings, " + std::to_string(bytes / 1024) + " KiB";
 }
 
-// The GeoIP walk and the rankings: the slow part of a load, done here on the control
-// thread while the query threads serve the previous snapshot.
+// The GeoIP walk and the rankings: the slow part of a load. A reload does it on a
+// thread of its own while the query threads serve the previous snapshot.
 std::shared_ptr<const steering::SteeringMap> compile_steering(const LoadedConfig& loaded,
+                                                              std::chrono::nanoseconds& took,
                                                               std::vector<ConfigError>& errors) {
   const zones::Config& config = loaded.config;
   auto started = std::chrono::steady_clock::now();
   try {
     auto map = steering::SteeringMap::compile(loaded.mirrors, loaded.services, loaded.geoip);
-    log::info(describe_map(*map, std::chrono::steady_clock::now() - started));
+    took = std::chrono::steady_clock::now() - started;
+    log::info(describe_map(*map, took));
     return map;
   } catch (const steering::GeoIpError& e) {
     const auto& positions = config.geoip.positions;
@@ -135,7 +137,7 @@ std::shared_ptr<const LoadedConfig> load_config(const std::string& path, uint64_
   for (const zones::Service* service : zones::service_order(config)) {
     loaded->services.push_back(service_spec(*service, index_of));
   }
-  loaded->steering = compile_steering(*loaded, errors);
+  loaded->steering = compile_steering(*loaded, loaded->steering_build_time, errors);
   if (!errors.empty()) throw ConfigErrors(std::move(errors));
   loaded->limiter = std::make_shared<ratelimit::Limiter>(config.server.rate_limit);
   return loaded;

@@ -73,6 +73,44 @@ std::string state_of(const zones::MirrorConfig& mirror, const healthcheck::Mirro
   return mirror.drain ? "drained" : healthcheck::to_string(health.verdict);
 }
 
+void add_service_gauge(MetricFamily& family, const std::string& service, double value) {
+  ClientMetric metric;
+  metric.label.push_back({"service", service});
+  metric.gauge.value = value;
+  family.metric.push_back(std::move(metric));
+}
+
+// The steering map of the configuration being served: how long it took to compile
+// and, per service (its four maps: client and answer family), its size.
+std::vector<MetricFamily> steering_map_gauges(const LoadedConfig& loaded) {
+  MetricFamily build = gauge_family("geosteer_steering_map_build_seconds",
+                                    "How long compiling the steering map of this configuration took");
+  MetricFamily ranges = gauge_family(
+      "geosteer_steering_map_entries", "Address ranges with one ranking of the service's mirrors");
+  MetricFamily rankings = gauge_family("geosteer_steering_map_rankings",
+                                       "Distinct rankings of the service's mirrors, each stored once");
+  MetricFamily bytes = gauge_family("geosteer_steering_map_bytes", "Memory the service's map uses");
+  ClientMetric took;
+  took.gauge.value = std::chrono::duration<double>(loaded.steering_build_time).count();
+  build.metric.push_back(std::move(took));
+  if (loaded.steering) {
+    const steering::SteeringMap& map = *loaded.steering;
+    for (size_t i = 0; i < map.maps.size() && i < map.services.size(); ++i) {
+      size_t entries = 0, distinct = 0, used = 0;
+      for (const steering::FamilyMap& family : map.maps[i].maps) {
+        entries += family.fine_ranges();
+        distinct += family.rankings();
+        used += family.memory_bytes();
+      }
+      const std::string& service = map.services[i].name;
+      add_service_gauge(ranges, service, static_cast<double>(entries));
+      add_service_gauge(rankings, service, static_cast<double>(distinct));
+      add_service_gauge(bytes, service, static_cast<double>(used));
+    }
+  }
+  return {build, ranges, rankings, bytes};
+}
+
 }  // namespace
 
 Observability::Observability(boost::asio::io_context& io, metrics::QueryMetrics& query_metrics,
@@ -213,6 +251,7 @@ std::vector<MetricFamily> Observability::mirror_gauges() {
 std::string Observability::metrics_text() {
   std::vector<MetricFamily> families = registry_->Collect();
   for (auto& family : mirror_gauges()) families.push_back(std::move(family));
+  for (auto& family : steering_map_gauges(*snapshot_()->loaded)) families.push_back(std::move(family));
   for (auto& family : query_metrics_.collect()) families.push_back(std::move(family));
   return prometheus::TextSerializer().Serialize(families);
 }

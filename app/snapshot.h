@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -31,6 +32,7 @@ struct LoadedConfig {
   // Every service's choice for every address, compiled from the above and GeoIP;
   // health changes build new engines on it, never a new map.
   std::shared_ptr<const steering::SteeringMap> steering;
+  std::chrono::nanoseconds steering_build_time{0};
   // Response rate limiting of UDP answers; its table is made here, at load, and
   // shared by the query threads. A reload starts with a fresh table.
   std::shared_ptr<ratelimit::Limiter> limiter;

@@ -138,5 +138,29 @@ TEST_F(ObservabilityTest, StatusModelSharesCountAnswersPerService) {
   EXPECT_DOUBLE_EQ(mirrors[0].answer_share, 0.5);  // berlin and bordeaux, twice each
 }
 
+TEST_F(ObservabilityTest, SteeringMapSizeIsExportedPerService) {
+  // The service's four maps (client family by answer family), summed.
+  const steering::SteeringMap& map = *snapshot->loaded->steering;
+  size_t entries = 0, rankings = 0, bytes = 0;
+  for (const steering::FamilyMap& family : map.maps.at(0).maps) {
+    entries += family.fine_ranges();
+    rankings += family.rankings();
+    bytes += family.memory_bytes();
+  }
+  ASSERT_GT(entries, 1u);
+  const std::string service = "{service=\"" + map.services.at(0).name + "\"} ";
+  EXPECT_TRUE(exposes("geosteer_steering_map_entries" + service + std::to_string(entries)));
+  EXPECT_TRUE(exposes("geosteer_steering_map_rankings" + service + std::to_string(rankings)));
+  EXPECT_TRUE(exposes("geosteer_steering_map_bytes" + service + std::to_string(bytes)))
+      << observability.metrics_text();
+}
+
+TEST_F(ObservabilityTest, SteeringMapBuildTimeIsTheLoadsOwn) {
+  auto loaded = std::make_shared<LoadedConfig>(*snapshot->loaded);
+  loaded->steering_build_time = std::chrono::milliseconds(1250);
+  snapshot = build_snapshot(loaded, nullptr);
+  EXPECT_TRUE(exposes("geosteer_steering_map_build_seconds 1.25")) << observability.metrics_text();
+}
+
 }  // namespace
 }  // namespace geosteer::app
