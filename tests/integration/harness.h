@@ -28,6 +28,11 @@ std::string source_path(const std::string& relative);
 // Writes `text` to a fresh file in a per-test temporary directory; returns its path.
 std::string write_temp_file(const std::string& name, const std::string& text);
 
+// The demo's own file (deploy/examples/guix.yaml) on the real DB-IP data, moved to
+// the test's ports; the data must have been fetched (tools/fetch-geoip.sh).
+std::string demo_config_on_dbip();
+bool dbip_data_present();
+
 // Replaces every "{{PORT}}", "{{METRICS_PORT}}" and "{{FIXTURES}}" in a config
 // template. A metrics port of 0 asks geosteer for any free port.
 std::string expand(std::string text, uint16_t port, uint16_t metrics_port = 0);

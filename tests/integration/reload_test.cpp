@@ -1,0 +1,82 @@
+// A reload on real data: compiling the steering map of DB-IP Lite City takes
+// seconds, and none of them may be taken from the control thread, which serves the
+// monitoring port, probes mirrors and publishes health.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include "tests/integration/harness.h"
+
+namespace geosteer::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// The compile time the server logged for its last steering map, or -1.
+long last_compile_ms(const std::string& log) {
+  static const std::regex compiled("steering map of [0-9]+ services compiled in ([0-9]+) ms");
+  long ms = -1;
+  for (std::sregex_iterator it(log.begin(), log.end(), compiled), end; it != end; ++it) {
+    ms = std::stol((*it)[1]);
+  }
+  return ms;
+}
+
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t count = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
+  return count;
+}
+
+TEST(ReloadOnDbipData, TheMonitoringPortAnswersWhileTheNewMapCompiles) {
+  ASSERT_TRUE(dbip_data_present()) << "run tools/fetch-geoip.sh first (the test command does)";
+  GeosteerServer server(demo_config_on_dbip());
+  long compile_ms = last_compile_ms(server.log());
+  // A map compiled in well under a second leaves too little time to tell a blocked
+  // control thread from a slow curl.
+  if (compile_ms < 400) GTEST_SKIP() << "the map compiled in " << compile_ms << " ms";
+
+  server.send_signal(SIGHUP);
+  Clock::duration slowest{};
+  int answered = 0;
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (server.log().find("reloaded") == std::string::npos && Clock::now() < deadline) {
+    auto asked = Clock::now();
+    if (server.http_get("/healthz").find("ok") != std::string::npos) ++answered;
+    slowest = std::max(slowest, Clock::now() - asked);
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_NE(server.log().find("reloaded"), std::string::npos) << server.log();
+  EXPECT_GE(answered, 2) << "the reload was over before /healthz was asked twice";
+  EXPECT_LT(slowest, milliseconds(compile_ms / 2))
+      << "/healthz waited for the map (compiled in " << compile_ms << " ms)";
+}
+
+TEST(ReloadOnDbipData, SighupsDuringAReloadAreLoadedOnceMoreAfterIt) {
+  ASSERT_TRUE(dbip_data_present()) << "run tools/fetch-geoip.sh first (the test command does)";
+  GeosteerServer server(demo_config_on_dbip());
+  server.send_signal(SIGHUP);
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (server.log().find("reloading") == std::string::npos && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  // Two more while the first is loading: they ask for one more load, not two.
+  server.send_signal(SIGHUP);
+  std::this_thread::sleep_for(milliseconds(50));
+  server.send_signal(SIGHUP);
+  while (count_of(server.log(), "reloaded") < 2 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  ASSERT_EQ(count_of(server.log(), "reloaded"), 2u) << server.log();
+  std::this_thread::sleep_for(milliseconds(500));
+  EXPECT_EQ(count_of(server.log(), "reloaded"), 2u) << server.log();
+  EXPECT_NE(server.log().find("generation 3"), std::string::npos) << server.log();
+}
+
+}  // namespace
+}  // namespace geosteer::testing
