@@ -41,9 +41,9 @@ std::string config(const std::string& service_block, const std::string& mirror_b
          "mirrors:\n"
          "  - id: berlin\n"
          "    url: \"https://berlin.example/\"\n"
-         "    ipv4: [192.0.2.1]\n"
+         "    ipv4: [127.0.2.1]\n"
          "    healthcheck: {" + mirror_block + "}\n"
-         "  - {id: tokyo, url: \"https://tokyo.example/\", ipv6: [\"2001:db8::1\"]}\n"
+         "  - {id: tokyo, url: \"https://tokyo.example/\", ipv6: [\"::1\"]}\n"
          "healthcheck: {" + global_block + "}\n";
 }
 
@@ -93,7 +93,7 @@ std::string issue_example() {
          "mirrors:\n"
          "  - {id: berlin, url: \"https://ci.guix.gnu.org/\", ipv4: [141.80.181.40]}\n"
          "  - {id: us-west, url: \"https://us-west.mirror.example.net/guix/\", "
-         "ipv4: [198.51.100.10], healthcheck: {interval: 10s, max_latency: 800ms}}\n";
+         "ipv4: [127.51.100.10], healthcheck: {interval: 10s, max_latency: 800ms}}\n";
 }
 
 TEST(HealthcheckConfig, IssueExampleLoadsWithItsValues) {
@@ -187,10 +187,10 @@ std::string two_services(const std::string& a, const std::string& b, const std::
          "    ns: [ns1]\n"
          "    services: [{name: c, mirrors: [berlin], healthcheck: {" + c + "}}]\n"
          "mirrors:\n"
-         "  - {id: berlin, url: \"https://berlin.example/\", ipv4: [192.0.2.1]}\n"
-         "  - {id: tokyo, url: \"https://tokyo.example/\", ipv4: [192.0.2.2], healthcheck: {" +
+         "  - {id: berlin, url: \"https://berlin.example/\", ipv4: [127.0.2.1]}\n"
+         "  - {id: tokyo, url: \"https://tokyo.example/\", ipv4: [127.0.2.2], healthcheck: {" +
          tokyo + "}}\n"
-         "  - {id: spare, url: \"https://spare.example/\", ipv4: [192.0.2.3]}\n"
+         "  - {id: spare, url: \"https://spare.example/\", ipv4: [127.0.2.3]}\n"
          "healthcheck: {interval: 44s}\n";
 }
 
@@ -423,7 +423,7 @@ const char* kWithoutHealthcheck =
     "    ns: [ns1]\n"
     "    services: [{name: www, mirrors: [berlin]}]\n"
     "mirrors:\n"
-    "  - {id: berlin, url: \"https://berlin.example/\", ipv4: [192.0.2.1]}\n";
+    "  - {id: berlin, url: \"https://berlin.example/\", ipv4: [127.0.2.1]}\n";
 
 TEST(HealthcheckEnabled, ConfigurationWithoutAnyBlockSendsNoProbes) {
   EXPECT_FALSE(parse_config_text(kWithoutHealthcheck, "test.yaml").checker.enabled);
@@ -431,7 +431,7 @@ TEST(HealthcheckEnabled, ConfigurationWithoutAnyBlockSendsNoProbes) {
 
 TEST(HealthcheckEnabled, ABlockOnOneMirrorTurnsProbingOn) {
   std::string yaml = kWithoutHealthcheck;
-  yaml.replace(yaml.find("ipv4: [192.0.2.1]"), 17, "ipv4: [192.0.2.1], healthcheck: {rise: 1}");
+  yaml.replace(yaml.find("ipv4: [127.0.2.1]"), 17, "ipv4: [127.0.2.1], healthcheck: {rise: 1}");
   EXPECT_TRUE(parse_config_text(yaml, "test.yaml").checker.enabled);
 }
 
