@@ -7,14 +7,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-# -O1 -g1: what the sanitizers recommend, quicker to build than -O2 -g, and every
-# report still names file and line. No -Werror here: GCC 12 warns falsely under
+# -O1 (CMakeLists.txt sets it for this build): what the sanitizers recommend, and
+# every report still names file and line. No -Werror here: GCC 12 warns falsely under
 # -fsanitize (mismatched-new-delete in Asio's coroutine frames); build.sh keeps it.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DGEOSTEER_WERROR=OFF -DGEOSTEER_SANITIZE=ON \
-  "${launcher[@]}" >/dev/null
+  -DGEOSTEER_WERROR=OFF -DGEOSTEER_SANITIZE=ON "${launcher[@]}" >/dev/null
 cmake --build build-asan -j"$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 cd build-asan
-ctest --output-on-failure --timeout 600 -j"$(nproc)"
+# Not the tests on the real DB-IP data (*OnDbipData): each compiles the steering map
+# of 15 million networks, 20 s under the sanitizers against 3 s without, and the
+# plain suite runs them. The same code runs here on the fixtures, property tests
+# included.
+ctest --output-on-failure --timeout 600 -j"$(nproc)" -E 'OnDbipData\.'
+
