@@ -25,6 +25,8 @@ struct IpAddress {
   // The address with every bit past `length` cleared.
   IpAddress masked(unsigned length) const;
   bool bit(unsigned index) const { return (bytes[index / 8] >> (7 - index % 8)) & 1; }
+  // 0.0.0.0 or ::, the wildcard a socket binds to listen on every address.
+  bool is_unspecified() const { return *this == IpAddress{family, {}}; }
   std::string to_string() const;
 
   friend bool operator==(const IpAddress&, const IpAddress&) = default;

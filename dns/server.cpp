@@ -77,12 +77,14 @@ size_t reply_control(msghdr& received, char* control) {
 
 // A UDP socket read with recvmmsg and answered with sendmmsg, so that under load
 // one system call moves a whole batch. Replies leave from the address the query
-// arrived on (IP_PKTINFO): a server bound to a wildcard address on a multi-homed
-// host must not answer from another address, or resolvers drop the reply.
+// arrived on: a server bound to a wildcard address on a multi-homed host must not
+// answer from another address, or resolvers drop the reply, so a wildcard socket
+// reads each query's destination (IP_PKTINFO) and sends from it; a socket bound to
+// one address answers from that address without.
 class UdpListener {
  public:
   UdpListener(asio::io_context& io, const Endpoint& endpoint, QueryHandler& handler)
-      : socket_(io), handler_(handler) {
+      : socket_(io), handler_(handler), wildcard_(endpoint.address.is_unspecified()) {
     udp::endpoint ep(to_asio(endpoint.address), endpoint.port);
     std::string name = "udp " + describe(endpoint);
     socket_.open(ep.protocol());
@@ -90,12 +92,14 @@ class UdpListener {
     bool v6 = ep.protocol() == udp::v6();
     // Every query thread binds the same address; the kernel spreads queries.
     so::set(fd, {SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT"}, name, so::Need::Required);
-    if (v6) {
-      so::set(fd, {IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY"}, name, so::Need::Required);
-      // Without the destination address a reply may leave from another address.
+    if (v6) so::set(fd, {IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY"}, name, so::Need::Required);
+    // A socket bound to one address answers from it; only a wildcard socket needs
+    // each query's destination address to answer from (and the kernel's work of
+    // passing it in and reading it back, on every datagram, only then).
+    if (wildcard_ && v6) {
       so::set(fd, {IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO"}, name,
               so::Need::Required);
-    } else {
+    } else if (wildcard_) {
       so::set(fd, {IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO"}, name, so::Need::Required);
     }
     so::ignore_path_mtu(fd, v6, name);
@@ -152,8 +156,10 @@ class UdpListener {
     msg.msg_namelen = sizeof slot.peer;
     msg.msg_iov = &slot.in_iov;
     msg.msg_iovlen = 1;
-    msg.msg_control = slot.in_control;
-    msg.msg_controllen = sizeof slot.in_control;
+    if (wildcard_) {
+      msg.msg_control = slot.in_control;
+      msg.msg_controllen = sizeof slot.in_control;
+    }
   }
 
   // Answers datagram i into reply slot `reply`; false when there is nothing to send.
@@ -171,7 +177,7 @@ class UdpListener {
     out.msg_namelen = in.msg_namelen;
     out.msg_iov = &slot.out_iov;
     out.msg_iovlen = 1;
-    if (size_t control = reply_control(in, slot.out_control)) {
+    if (size_t control = wildcard_ ? reply_control(in, slot.out_control) : 0) {
       out.msg_control = slot.out_control;
       out.msg_controllen = control;
     }
@@ -199,6 +205,7 @@ class UdpListener {
 
   udp::socket socket_;
   QueryHandler& handler_;
+  const bool wildcard_;  // bound to 0.0.0.0 or ::
   std::array<Slot, kUdpBatch> slots_{};
   std::array<mmsghdr, kUdpBatch> received_{};
   std::array<mmsghdr, kUdpBatch> replies_{};
