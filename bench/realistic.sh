@@ -9,25 +9,38 @@
 # 2. queries: substitutes A with an ECS option for random located IPv4 /24s, and IPv6 /56s,
 #    in dnsperf's binary format (bench/make-ecs-queries.pl, fixed seed, cached in data/bench/);
 # 3. geosteer with `answers: 1` and with `answers: 2`, each next to gdnsd (city-auto-mode,
-#    the same mirrors, coordinates and overrides) with auto_dc_limit 1 and 2, one thread
-#    each, on free 127.0.0.1 ports; each loaded by dnsperf (bounded by time and passes);
-# 4. for a few hundred networks of the same generator, both servers asked with dig: the
+#    the same mirrors, coordinates and overrides) with auto_dc_limit 1 and 2, with one
+#    thread each, then (a second whole run) one per core, on free 127.0.0.1 ports; each
+#    loaded by dnsperf (bounded by time and passes), then asked at a fixed rate for latency;
+# 4. for a thousand networks of the same generator, both servers asked with dig: the
 #    mirror each puts first and the ECS scope each returns.
-# Prints server CPU per query, queries/s, latency, RSS and response codes with the ratio
-# geosteer/gdnsd, then the comparison of answers. Servers are stopped on exit. Not a test;
+# Prints server CPU per query, queries/s, latency (average under load, p50/p99 at a fixed
+# rate), RSS, geosteer's map build time and response codes with the ratio geosteer/gdnsd,
+# then the comparison of answers. Servers are stopped on exit. Not a test;
 # not run by ctest or CI. See bench/README.md.
 #
 # Environment: GEOSTEER (binary, default build/geosteer; not built here), BENCH_SECONDS (per
 # dnsperf run, default 5), BENCH_PASSES (dnsperf -n: passes through the query file at most,
 # default 5), BENCH_ROUNDS (runs per server and file, default 3; medians are reported),
 # BENCH_QUERIES (queries per file, default 100000), BENCH_SEED (default 7),
-# BENCH_SCOPE_NETWORKS (default 500), BENCH_IPV6=0 skips the IPv6 client subnets,
+# BENCH_SCOPE_NETWORKS (default 1000), BENCH_IPV6=0 skips the IPv6 client subnets,
+# BENCH_SERVER_THREADS (threads per server; default: one run with 1, then one with nproc),
+# BENCH_LATENCY_QPS (the fixed rate of the p50/p99 latency runs, default 20000),
 # BENCH_CLIENTS (dnsperf -c, default 4), BENCH_OUTSTANDING (dnsperf -q, default 64),
 # BENCH_READY_TIMEOUT (seconds a server may take to start steering, default 300),
 # BENCH_KEEP=1 keeps the work directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+
+# One whole run per number of server threads: 1, then one per core.
+if [ -z "${BENCH_SERVER_THREADS:-}" ]; then
+  counts=(1)
+  [ "$(nproc)" -le 1 ] || counts+=("$(nproc)")
+  for threads in "${counts[@]}"; do BENCH_SERVER_THREADS=$threads "$0" || exit $?; done
+  exit 0
+fi
+THREADS=$BENCH_SERVER_THREADS
 BENCH=$ROOT/bench
 
 SECS=${BENCH_SECONDS:-5}
@@ -35,7 +48,7 @@ PASSES=${BENCH_PASSES:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
 QUERIES=${BENCH_QUERIES:-100000}
 SEED=${BENCH_SEED:-7}
-SCOPE_NETWORKS=${BENCH_SCOPE_NETWORKS:-500}
+SCOPE_NETWORKS=${BENCH_SCOPE_NETWORKS:-1000}
 IPV6=${BENCH_IPV6:-1}
 CLIENTS=${BENCH_CLIENTS:-4}
 OUTSTANDING=${BENCH_OUTSTANDING:-64}
@@ -147,7 +160,7 @@ declare -A PID PORT STARTED
 start_geosteer() {  # key answers port
   local key=$1 answers=$2 port=$3 dir=$WORK/$1
   mkdir -p "$dir"
-  sed -e "s|@PORT@|$port|" -e "s|@THREADS@|1|" -e "s|@GEOIP@|$NESTED|" \
+  sed -e "s|@PORT@|$port|" -e "s|@THREADS@|$THREADS|" -e "s|@GEOIP@|$NESTED|" \
     -e "s|^\( *answers:\) 2$|\1 $answers|" "$BENCH/geosteer.yaml.in" >"$dir/geosteer.yaml"
   grep -q "^ *answers: $answers$" "$dir/geosteer.yaml" || die "geosteer.yaml.in: no 'answers: 2' line to change"
   STARTED[$key]=$(date +%s.%N)
@@ -157,7 +170,7 @@ start_geosteer() {  # key answers port
 start_gdnsd() {  # key auto_dc_limit port
   local key=$1 limit=$2 port=$3 dir=$WORK/$1
   mkdir -p "$dir/zones" "$dir/geoip"
-  sed -e "s|@PORT@|$port|" -e "s|@THREADS@|1|" -e "s|@DIR@|$dir|g" \
+  sed -e "s|@PORT@|$port|" -e "s|@THREADS@|$THREADS|" -e "s|@DIR@|$dir|g" \
     -e "s|^\( *\)\(datacenters => .*\)$|\1\2\n\1auto_dc_limit => $limit|" \
     "$BENCH/gdnsd/config.in" >"$dir/config"
   grep -q "auto_dc_limit => $limit" "$dir/config" || die "gdnsd/config.in: no 'datacenters =>' line"
@@ -199,7 +212,7 @@ wait_all_ready() {  # keys...
   done
 }
 
-say "starting geosteer (answers 1, 2) and gdnsd (auto_dc_limit 1, 2), one thread each"
+say "starting geosteer (answers 1, 2) and gdnsd (auto_dc_limit 1, 2), $THREADS thread(s) each"
 start_geosteer gs1 1 "${PORTS[0]}"
 start_gdnsd gd1 1 "${PORTS[1]}"
 start_geosteer gs2 2 "${PORTS[2]}"
@@ -261,8 +274,34 @@ for ((r = 1; r <= ROUNDS; r++)); do
     done
   done
 done
+# Latency at a fixed rate well below either server's limit (under saturation it is mostly
+# queueing in dnsperf): p50 and p99 over every answer, from dnsperf -v's per-query lines.
+LATENCY_QPS=${BENCH_LATENCY_QPS:-20000}
+declare -A P50 P99
+percentile() {  # p (0-1), sorted numbers on stdin: nearest rank
+  awk -v p="$1" '{v[NR] = $1} END {if (!NR) {print 0; exit} i = int(p * NR); if (i < p * NR) i++;
+    if (i < 1) i = 1; printf "%.0f\n", v[i]}'
+}
+say "latency at $LATENCY_QPS queries/s (3 s each)"
+for fam in "${FAMILIES[@]}"; do
+  for key in gs1 gd1 gs2 gd2; do
+    out=$WORK/latency-$key-v$fam.txt
+    dnsperf -B -d "${QFILE[$fam]}" -s 127.0.0.1 -p "${PORT[$key]}" -l 3 -Q "$LATENCY_QPS" \
+      -c "$CLIENTS" -q "$OUTSTANDING" -t 2 -v >"$out" 2>&1 || true
+    awk '/^> / {print $NF * 1e6}' "$out" | sort -g >"$out.sorted"
+    P50[$key,$fam]=$(percentile 0.5 <"$out.sorted")
+    P99[$key,$fam]=$(percentile 0.99 <"$out.sorted")
+  done
+done
 declare -A HWM
 for key in "${!PID[@]}"; do HWM[$key]=$(rss_kib "${PID[$key]}" VmHWM); done
+# geosteer logs how long its steering map took to compile; gdnsd has no such step to time.
+declare -A BUILD
+for key in gs1 gs2; do
+  BUILD[$key]=$(sed -n 's/.*compiled in \([0-9]*\) ms.*/\1/p' "$WORK/$key/log" | tail -1 |
+    awk '{if ($1 != "") printf "%.1f s", $1 / 1000; else print "?"}')
+done
+BUILD[gd1]="-"; BUILD[gd2]="-"
 
 # --- 4. answers compared -----------------------------------------------------------------------
 # Mirror addresses from the geosteer template (gdnsd's dcmap gives the same ones).
@@ -302,10 +341,10 @@ row() {  # key family
     answered=$((answered + ANSWERED[$key,$fam,$r])); lost=$((lost + LOST[$key,$fam,$r]))
   done
   [ "$lost" = 0 ] || note="LOST $lost"
-  printf '  %-24s %9s %9.0f %9.0f us %7.2f us %-11s %11s  %-18s %s\n' "${SERVER[$key]}" "$answered" \
-    "$(median QPS "$key" "$fam")" "$(median LAT "$key" "$fam")" "$(median CPU "$key" "$fam")" \
-    "($(median CPU "$key" "$fam" range))" "$(mib "$(median RSS "$key" "$fam")")" \
-    "${RC[$key,$fam,$ROUNDS]}" "$note"
+  printf '  %-24s %9s %9.0f %9.0f us %7.2f us %-11s %6s/%-6s us %11s  %-18s %s\n' "${SERVER[$key]}" \
+    "$answered" "$(median QPS "$key" "$fam")" "$(median LAT "$key" "$fam")" "$(median CPU "$key" "$fam")" \
+    "($(median CPU "$key" "$fam" range))" "${P50[$key,$fam]}" "${P99[$key,$fam]}" \
+    "$(mib "$(median RSS "$key" "$fam")")" "${RC[$key,$fam,$ROUNDS]}" "$note"
 }
 
 echo
@@ -313,32 +352,35 @@ echo "$("$GEOSTEER" version 2>/dev/null | head -1) vs $(sed -n 's/.*\(gdnsd vers
   "$(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "GeoIP: $(basename "$NESTED") for both ($(mib $(($(stat -c %s "$NESTED") / 1024))), DB-IP Lite City, CC BY 4.0, db-ip.com)."
 echo "Load: $QNAME A with ECS, $QUERIES distinct client subnets per file (seed $SEED), dnsperf over UDP to"
-echo "127.0.0.1, ${SECS}s or $PASSES pass(es) per run, $CLIENTS clients, $OUTSTANDING outstanding, one server thread;"
+echo "127.0.0.1, ${SECS}s or $PASSES pass(es) per run, $CLIENTS clients, $OUTSTANDING outstanding, $THREADS server thread(s);"
 echo "dnsperf shares the cores with the server. $ROUNDS round(s): answered is their sum, the other figures"
 echo "their median. CPU/query: the server's user+system CPU time during the run / queries answered,"
 echo "with its lowest and highest value. Own RSS: RssAnon after the run (without mapped files)."
 echo
-printf '  %-24s %9s %9s %12s %22s %11s  %s\n' "server" "answered" "queries/s" "avg latency" "CPU/query (range)" \
-  "own RSS" "response codes (last round)"
+printf '  %-24s %9s %9s %12s %22s %16s %11s  %s\n' "server" "answered" "queries/s" "avg latency" \
+  "CPU/query (range)" "p50/p99 at rate" "own RSS" "response codes (last round)"
 for fam in "${FAMILIES[@]}"; do
   for pair in "${PAIRS[@]}"; do
     read -r gs gd <<<"$pair"
     echo "IPv$fam /${PREFIX[$fam]} client subnets, ${SERVER[$gs]} vs ${SERVER[$gd]}"
     row "$gs" "$fam"
     row "$gd" "$fam"
-    printf '  %-24s %9s %9s %12s %10s %11s %11s\n' "ratio geosteer/gdnsd" "" \
+    printf '  %-24s %9s %9s %12s %10s %11s %6s/%-6s    %11s\n' "ratio geosteer/gdnsd" "" \
       "$(ratio "$(median QPS "$gs" "$fam")" "$(median QPS "$gd" "$fam")")" \
       "$(ratio "$(median LAT "$gs" "$fam")" "$(median LAT "$gd" "$fam")")" \
       "$(ratio "$(median CPU "$gs" "$fam")" "$(median CPU "$gd" "$fam")")" "" \
+      "$(ratio "${P50[$gs,$fam]}" "${P50[$gd,$fam]}")" "$(ratio "${P99[$gs,$fam]}" "${P99[$gd,$fam]}")" \
       "$(ratio "$(median RSS "$gs" "$fam")" "$(median RSS "$gd" "$fam")")"
   done
 done
 echo
 echo "Startup and memory (after the load: anonymous = the process's own, file = mapped files such as"
 echo "geosteer's memory-mapped database, shared with the page cache)"
-printf '  %-24s %12s %12s %12s %12s %12s\n' "server" "ready after" "RSS idle" "RSS anon" "RSS file" "peak RSS"
+printf '  %-24s %12s %12s %12s %12s %12s %12s\n' "server" "ready after" "map build" "RSS idle" "RSS anon" \
+  "RSS file" "peak RSS"
 for key in gs1 gd1 gs2 gd2; do
-  printf '  %-24s %10s s %12s %12s %12s %12s\n' "${SERVER[$key]}" "${READY[$key]}" "$(mib "${RSS0[$key]}")" \
+  printf '  %-24s %10s s %12s %12s %12s %12s %12s\n' "${SERVER[$key]}" "${READY[$key]}" "${BUILD[$key]}" \
+    "$(mib "${RSS0[$key]}")" \
     "$(mib "$(rss_kib "${PID[$key]}" RssAnon)")" "$(mib "$(rss_kib "${PID[$key]}" RssFile)")" "$(mib "${HWM[$key]}")"
 done
 echo
