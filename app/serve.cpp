@@ -168,8 +168,10 @@ class Control {
     });
   }
 
-  // A stop waits for a load that is running: it cannot be interrupted.
+  // A stop waits for a load that is running: it cannot be interrupted, and takes
+  // at most one map compile.
   ~Control() {
+    if (loading_) log::info("stopping once the reload in progress is done");
     if (loader_.joinable()) loader_.join();
   }
 

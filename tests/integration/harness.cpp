@@ -169,12 +169,13 @@ void GeosteerServer::start_process() {
 
 GeosteerServer::~GeosteerServer() { stop_process(); }
 
-int GeosteerServer::stop_process() {
+int GeosteerServer::stop_process(std::chrono::milliseconds patience) {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);
   int status = 0;
   pid_t done = 0;
-  for (int i = 0; i < 50 && (done = waitpid(pid_, &status, WNOHANG)) == 0; ++i) {
+  auto deadline = std::chrono::steady_clock::now() + patience;
+  while ((done = waitpid(pid_, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (done != pid_) {
@@ -186,7 +187,7 @@ int GeosteerServer::stop_process() {
   return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-int GeosteerServer::stop() { return stop_process(); }
+int GeosteerServer::stop(std::chrono::milliseconds patience) { return stop_process(patience); }
 
 // A start on real GeoIP data compiles the steering map first (seconds; several times
 // that under sanitizers on a loaded machine), so the wait is generous; a server that

@@ -57,7 +57,7 @@ class GeosteerServer {
   pid_t pid() const { return pid_; }
   // Sends SIGTERM and waits: the exit status, or -1 when it had to be killed (or
   // died of a signal). The destructor does the same when this was not called.
-  int stop();
+  int stop(std::chrono::milliseconds patience = std::chrono::seconds(1));
 
   // `dig @ADDRESS -p PORT ARGS`; address 127.0.0.1 unless `at` is given.
   std::string dig(const std::string& args, const std::string& at = "127.0.0.1") const;
@@ -68,7 +68,7 @@ class GeosteerServer {
 
  private:
   void start_process();
-  int stop_process();
+  int stop_process(std::chrono::milliseconds patience = std::chrono::seconds(1));
   bool wait_until_answering();
   uint16_t port_ = 0;
   uint16_t metrics_port_ = 0;

@@ -78,5 +78,20 @@ TEST(ReloadOnDbipData, SighupsDuringAReloadAreLoadedOnceMoreAfterIt) {
   EXPECT_NE(server.log().find("generation 3"), std::string::npos) << server.log();
 }
 
+TEST(ReloadOnDbipData, ASigtermDuringAReloadStopsCleanlyOnceTheLoadIsDone) {
+  ASSERT_TRUE(dbip_data_present()) << "run tools/fetch-geoip.sh first (the test command does)";
+  GeosteerServer server(demo_config_on_dbip());
+  server.send_signal(SIGHUP);
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (server.log().find("reloading") == std::string::npos && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_NE(server.log().find("reloading"), std::string::npos) << server.log();
+  // The load cannot be interrupted: the stop waits for it (a map compile at most),
+  // then exits as usual, without switching to the new configuration.
+  EXPECT_EQ(server.stop(std::chrono::seconds(60)), 0) << server.log();
+  EXPECT_EQ(server.log().find("reloaded"), std::string::npos) << server.log();
+}
+
 }  // namespace
 }  // namespace geosteer::testing
