@@ -36,13 +36,18 @@ MetricFamily gauge_family(std::string name, std::string help) {
   return family;
 }
 
-void add_gauge(MetricFamily& family, const std::string& mirror, double value,
-               const std::string& address = {}) {
+void add_sample(MetricFamily& family, std::vector<ClientMetric::Label> labels, double value) {
   ClientMetric metric;
-  metric.label.push_back({"mirror", mirror});
-  if (!address.empty()) metric.label.push_back({"address", address});
+  metric.label = std::move(labels);
   metric.gauge.value = value;
   family.metric.push_back(std::move(metric));
+}
+
+void add_gauge(MetricFamily& family, const std::string& mirror, double value,
+               const std::string& address = {}) {
+  std::vector<ClientMetric::Label> labels{{"mirror", mirror}};
+  if (!address.empty()) labels.push_back({"address", address});
+  add_sample(family, std::move(labels), value);
 }
 
 const healthcheck::MirrorHealth& health_of(const healthcheck::HealthState* health, size_t mirror) {
@@ -73,13 +78,6 @@ std::string state_of(const zones::MirrorConfig& mirror, const healthcheck::Mirro
   return mirror.drain ? "drained" : healthcheck::to_string(health.verdict);
 }
 
-void add_service_gauge(MetricFamily& family, const std::string& service, double value) {
-  ClientMetric metric;
-  metric.label.push_back({"service", service});
-  metric.gauge.value = value;
-  family.metric.push_back(std::move(metric));
-}
-
 // The steering map of the configuration being served: how long it took to compile
 // and, per service (its four maps: client and answer family), its size.
 std::vector<MetricFamily> steering_map_gauges(const LoadedConfig& loaded) {
@@ -90,9 +88,7 @@ std::vector<MetricFamily> steering_map_gauges(const LoadedConfig& loaded) {
   MetricFamily rankings = gauge_family("geosteer_steering_map_rankings",
                                        "Distinct rankings of the service's mirrors, each stored once");
   MetricFamily bytes = gauge_family("geosteer_steering_map_bytes", "Memory the service's map uses");
-  ClientMetric took;
-  took.gauge.value = std::chrono::duration<double>(loaded.steering_build_time).count();
-  build.metric.push_back(std::move(took));
+  add_sample(build, {}, std::chrono::duration<double>(loaded.steering_build_time).count());
   if (loaded.steering) {
     const steering::SteeringMap& map = *loaded.steering;
     for (size_t i = 0; i < map.maps.size() && i < map.services.size(); ++i) {
@@ -103,9 +99,9 @@ std::vector<MetricFamily> steering_map_gauges(const LoadedConfig& loaded) {
         used += family.memory_bytes();
       }
       const std::string& service = map.services[i].name;
-      add_service_gauge(ranges, service, static_cast<double>(entries));
-      add_service_gauge(rankings, service, static_cast<double>(distinct));
-      add_service_gauge(bytes, service, static_cast<double>(used));
+      add_sample(ranges, {{"service", service}}, static_cast<double>(entries));
+      add_sample(rankings, {{"service", service}}, static_cast<double>(distinct));
+      add_sample(bytes, {{"service", service}}, static_cast<double>(used));
     }
   }
   return {build, ranges, rankings, bytes};

@@ -7,7 +7,7 @@
 #include "dns/responder.h"
 #include "dns/wire.h"
 #include "tests/dns/dns_test_support.h"
-#include "tests/dns/text_zone.h"
+#include "tests/dns/example_zone.h"
 
 namespace geosteer::dns {
 namespace {
@@ -16,22 +16,8 @@ using test::Bytes;
 using test::Packet;
 using test::QuerySpec;
 
-class NoDynamicAnswers : public DynamicAnswers {
- public:
-  void answer(int, Family, const ClientSubnet&, DynamicAnswer&) const override {}
-  size_t explain(int, const ClientSubnet&, std::span<char>) const override { return 0; }
-};
-
 class KeepaliveTest : public ::testing::Test {
  protected:
-  static zones::Zone zone() {
-    test::TextZone zone("example.org.");
-    zone.add("@", 3600, "SOA ns1.example.org. hostmaster.example.org. 1 3600 600 1209600 300")
-        .add("@", 3600, "NS ns1.example.org.")
-        .add("www", 300, "A 192.0.2.1");
-    return zone.finish();
-  }
-
   static QuerySpec query(std::vector<test::EdnsOptionSpec> options) {
     QuerySpec spec;
     spec.qname = "www.example.org.";
@@ -47,9 +33,8 @@ class KeepaliveTest : public ::testing::Test {
     return test::decode({buffer.data(), size});
   }
 
-  zones::ZoneSet zones = zones::ZoneBuilder::make_set({zone()});
-  NoDynamicAnswers dynamic;
-  Responder responder{zones, dynamic, ResponderOptions{"ns1.geosteer.test", 1232, std::nullopt, system_unix_time}};
+  test::ExampleOrgResponder example;
+  const Responder& responder = example.responder;
   std::array<uint8_t, 65535> buffer{};
 };
 
@@ -75,7 +60,7 @@ TEST_F(KeepaliveTest, SentAlongsideOtherOptions) {
 
 // Every option the responder can send at once: the OPT plan has room for all four.
 TEST_F(KeepaliveTest, SentWithACookieNsidAndClientSubnetAllTogether) {
-  Responder with_cookies{zones, dynamic,
+  Responder with_cookies{example.zones, example.dynamic,
                          ResponderOptions{"ns1.geosteer.test", 1232, CookieSecret{1, 2},
                                           system_unix_time}};
   QuerySpec spec = query({{wire::edns_option::Cookie, Bytes(8, 0x5a)}, test::nsid_option(),

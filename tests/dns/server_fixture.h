@@ -7,15 +7,9 @@
 #include "dns/responder.h"
 #include "dns/server.h"
 #include "tests/dns/dns_test_support.h"
-#include "tests/dns/text_zone.h"
+#include "tests/dns/example_zone.h"
 
 namespace geosteer::dns::test {
-
-class NoDynamicAnswers : public DynamicAnswers {
- public:
-  void answer(int, Family, const ClientSubnet&, DynamicAnswer&) const override {}
-  size_t explain(int, const ClientSubnet&, std::span<char>) const override { return 0; }
-};
 
 class ResponderHandler : public QueryHandler {
  public:

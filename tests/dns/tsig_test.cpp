@@ -10,7 +10,7 @@
 #include "dns/responder.h"
 #include "dns/wire.h"
 #include "tests/dns/dns_test_support.h"
-#include "tests/dns/text_zone.h"
+#include "tests/dns/example_zone.h"
 
 namespace geosteer::dns {
 namespace {
@@ -22,12 +22,6 @@ constexpr uint16_t kQueryId = 0x4a11;
 constexpr uint16_t kFudge = 300;
 constexpr uint16_t kClassAny = 255;
 constexpr uint16_t kTypeTsig = 250;
-
-class NoDynamicAnswers : public DynamicAnswers {
- public:
-  void answer(int, Family, const ClientSubnet&, DynamicAnswer&) const override {}
-  size_t explain(int, const ClientSubnet&, std::span<char>) const override { return 0; }
-};
 
 // The fields of a hand-built TSIG RR; the defaults make a well-formed one.
 struct TsigSpec {
@@ -128,14 +122,6 @@ std::string tsig_field(const Packet& p, size_t index) {
 
 class TsigTest : public ::testing::Test {
  protected:
-  static zones::Zone zone() {
-    test::TextZone zone("example.org.");
-    zone.add("@", 3600, "SOA ns1.example.org. hostmaster.example.org. 1 3600 600 1209600 300")
-        .add("@", 3600, "NS ns1.example.org.")
-        .add("www", 300, "A 192.0.2.1");
-    return zone.finish();
-  }
-
   Packet ask(const Bytes& query) {
     RequestInfo info{Transport::Udp, IpAddress::v4({203, 0, 113, 7})};
     length = responder.respond(query, info, buffer, &outcome);
@@ -146,10 +132,8 @@ class TsigTest : public ::testing::Test {
 
   static ldns_pkt_rcode rcode(const Packet& p) { return ldns_pkt_get_rcode(p.get()); }
 
-  zones::ZoneSet zones = zones::ZoneBuilder::make_set({zone()});
-  NoDynamicAnswers dynamic;
-  Responder responder{zones, dynamic,
-                      ResponderOptions{"ns1.geosteer.test", 1232, std::nullopt, system_unix_time}};
+  test::ExampleOrgResponder example;
+  const Responder& responder = example.responder;
   std::array<uint8_t, 65535> buffer{};
   size_t length = 0;
   QueryOutcome outcome;
