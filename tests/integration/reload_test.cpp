@@ -33,6 +33,16 @@ size_t count_of(const std::string& text, const std::string& what) {
   return count;
 }
 
+// Sends SIGHUP and waits until the server says it is loading.
+bool start_reload(GeosteerServer& server) {
+  server.send_signal(SIGHUP);
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (server.log().find("reloading") == std::string::npos && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return server.log().find("reloading") != std::string::npos;
+}
+
 TEST(ReloadOnDbipData, TheMonitoringPortAnswersWhileTheNewMapCompiles) {
   ASSERT_TRUE(dbip_data_present()) << "run tools/fetch-geoip.sh first (the test command does)";
   GeosteerServer server(demo_config_on_dbip());
@@ -60,11 +70,8 @@ TEST(ReloadOnDbipData, TheMonitoringPortAnswersWhileTheNewMapCompiles) {
 TEST(ReloadOnDbipData, SighupsDuringAReloadAreLoadedOnceMoreAfterIt) {
   ASSERT_TRUE(dbip_data_present()) << "run tools/fetch-geoip.sh first (the test command does)";
   GeosteerServer server(demo_config_on_dbip());
-  server.send_signal(SIGHUP);
+  ASSERT_TRUE(start_reload(server)) << server.log();
   auto deadline = Clock::now() + std::chrono::seconds(60);
-  while (server.log().find("reloading") == std::string::npos && Clock::now() < deadline) {
-    std::this_thread::sleep_for(milliseconds(10));
-  }
   // Two more while the first is loading: they ask for one more load, not two.
   server.send_signal(SIGHUP);
   std::this_thread::sleep_for(milliseconds(50));
@@ -81,12 +88,7 @@ TEST(ReloadOnDbipData, SighupsDuringAReloadAreLoadedOnceMoreAfterIt) {
 TEST(ReloadOnDbipData, ASigtermDuringAReloadStopsCleanlyOnceTheLoadIsDone) {
   ASSERT_TRUE(dbip_data_present()) << "run tools/fetch-geoip.sh first (the test command does)";
   GeosteerServer server(demo_config_on_dbip());
-  server.send_signal(SIGHUP);
-  auto deadline = Clock::now() + std::chrono::seconds(60);
-  while (server.log().find("reloading") == std::string::npos && Clock::now() < deadline) {
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  ASSERT_NE(server.log().find("reloading"), std::string::npos) << server.log();
+  ASSERT_TRUE(start_reload(server)) << server.log();
   // The load cannot be interrupted: the stop waits for it (a map compile at most),
   // then exits as usual, without switching to the new configuration.
   EXPECT_EQ(server.stop(std::chrono::seconds(60)), 0) << server.log();
