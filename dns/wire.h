@@ -57,9 +57,12 @@ struct Header {
   bool cd() const { return flags & flag::Cd; }
 };
 
+// The name buffers below are left uninitialised: every query parses into a fresh
+// Query, and zeroing 1.5 KB there on each one would be work for nothing, since only
+// the first `..._length` bytes are ever read.
 struct Question {
-  char name[kMaxNameLength] = {};       // as received, original case, decompressed
-  char canonical[kMaxNameLength] = {};  // lower-cased copy, for lookups
+  char name[kMaxNameLength];       // as received, original case, decompressed
+  char canonical[kMaxNameLength];  // lower-cased copy, for lookups
   uint8_t name_length = 0;              // bytes in both, root label included
   uint16_t qtype = 0;
   uint16_t qclass = 0;
@@ -108,9 +111,9 @@ struct Edns {
 // error response echoes: we hold no keys, so every key is unknown to us.
 struct TsigRecord {
   bool present = false;  // one well-formed TSIG RR, the last of the message
-  char key_name[kMaxNameLength] = {};  // the owner, uncompressed wire form
+  char key_name[kMaxNameLength];  // the owner, uncompressed wire form
   uint8_t key_name_length = 0;
-  char algorithm[kMaxNameLength] = {};  // uncompressed wire form
+  char algorithm[kMaxNameLength];  // uncompressed wire form
   uint8_t algorithm_length = 0;
   uint64_t time_signed = 0;  // 48 bits, seconds since the epoch
   uint16_t fudge = 0;
