@@ -70,20 +70,13 @@ steering::ServiceSpec service_spec(const zones::Service& service,
 }
 
 std::string describe_map(const steering::SteeringMap& map, std::chrono::steady_clock::duration took) {
-  size_t ranges = 0, coarse = 0, rankings = 0, bytes = 0;
-  for (const auto& service : map.maps) {
-    for (const auto& family : service.maps) {
-      ranges += family.fine_ranges();
-      coarse += family.coarse_ranges();
-      rankings += family.rankings();
-      bytes += family.memory_bytes();
-    }
-  }
+  steering::MapFigures all;
+  for (const auto& service : map.maps) all += service.figures();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
   return "steering map of " + std::to_string(map.services.size()) + " services compiled in " +
-         std::to_string(ms) + " ms: " + std::to_string(ranges) + " ranges (" +
-         std::to_string(coarse) + " by their first places), " + std::to_string(rankings) +
-         " rankings, " + std::to_string(bytes / 1024) + " KiB";
+         std::to_string(ms) + " ms: " + std::to_string(all.ranges) + " ranges (" +
+         std::to_string(all.coarse_ranges) + " by their first places), " +
+         std::to_string(all.rankings) + " rankings, " + std::to_string(all.bytes / 1024) + " KiB";
 }
 
 // The GeoIP walk and the rankings: the slow part of a load. A reload does it on a

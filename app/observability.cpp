@@ -91,17 +91,12 @@ std::vector<MetricFamily> steering_map_gauges(const LoadedConfig& loaded) {
   add_sample(build, {}, std::chrono::duration<double>(loaded.steering_build_time).count());
   if (loaded.steering) {
     const steering::SteeringMap& map = *loaded.steering;
-    for (size_t i = 0; i < map.maps.size() && i < map.services.size(); ++i) {
-      size_t entries = 0, distinct = 0, used = 0;
-      for (const steering::FamilyMap& family : map.maps[i].maps) {
-        entries += family.fine_ranges();
-        distinct += family.rankings();
-        used += family.memory_bytes();
-      }
+    for (size_t i = 0; i < map.maps.size(); ++i) {
+      steering::MapFigures figures = map.maps[i].figures();
       const std::string& service = map.services[i].name;
-      add_sample(ranges, {{"service", service}}, static_cast<double>(entries));
-      add_sample(rankings, {{"service", service}}, static_cast<double>(distinct));
-      add_sample(bytes, {{"service", service}}, static_cast<double>(used));
+      add_sample(ranges, {{"service", service}}, static_cast<double>(figures.ranges));
+      add_sample(rankings, {{"service", service}}, static_cast<double>(figures.rankings));
+      add_sample(bytes, {{"service", service}}, static_cast<double>(figures.bytes));
     }
   }
   return {build, ranges, rankings, bytes};

@@ -277,6 +277,22 @@ FamilyMap::Hit FamilyMap::find_in(const Starts<Number>& starts, Address128 addre
           static_cast<uint8_t>(widest_prefix_within(address, starts.coarse[c], coarse_end, bits))};
 }
 
+MapFigures& MapFigures::operator+=(const MapFigures& other) {
+  ranges += other.ranges;
+  coarse_ranges += other.coarse_ranges;
+  rankings += other.rankings;
+  bytes += other.bytes;
+  return *this;
+}
+
+MapFigures ServiceMap::figures() const {
+  MapFigures sum;
+  for (const FamilyMap& map : maps) {
+    sum += {map.fine_ranges(), map.coarse_ranges(), map.rankings(), map.memory_bytes()};
+  }
+  return sum;
+}
+
 uint32_t FamilyMap::add_ranking(std::span<const RankedMirror> ranking) {
   rankings_.push_back({static_cast<uint32_t>(entries_.size()), static_cast<uint32_t>(ranking.size())});
   entries_.insert(entries_.end(), ranking.begin(), ranking.end());

@@ -97,10 +97,20 @@ class FamilyMap {
   std::vector<RankingRef> rankings_;
 };
 
+// How big a map is, for logs and metrics; summed over the maps it is made of.
+struct MapFigures {
+  size_t ranges = 0;         // fine ranges: one ranking each
+  size_t coarse_ranges = 0;  // runs of them that share their first places
+  size_t rankings = 0;       // distinct rankings, each stored once
+  size_t bytes = 0;          // memory used
+  MapFigures& operator+=(const MapFigures& other);
+};
+
 // A service's maps: by the family of the client's address (where it is) and by the
 // family of the answer (which mirrors can be answered: those with such addresses).
 struct ServiceMap {
   std::vector<FamilyMap> maps;  // [client V4/V6][answer V4/V6], flattened
+  MapFigures figures() const;
   const FamilyMap& find(Family client, Family answer) const {
     return maps[(client == Family::V4 ? 0 : 2) + (answer == Family::V4 ? 0 : 1)];
   }

@@ -139,19 +139,13 @@ TEST_F(ObservabilityTest, StatusModelSharesCountAnswersPerService) {
 }
 
 TEST_F(ObservabilityTest, SteeringMapSizeIsExportedPerService) {
-  // The service's four maps (client family by answer family), summed.
   const steering::SteeringMap& map = *snapshot->loaded->steering;
-  size_t entries = 0, rankings = 0, bytes = 0;
-  for (const steering::FamilyMap& family : map.maps.at(0).maps) {
-    entries += family.fine_ranges();
-    rankings += family.rankings();
-    bytes += family.memory_bytes();
-  }
-  ASSERT_GT(entries, 1u);
+  steering::MapFigures figures = map.maps.at(0).figures();
+  ASSERT_GT(figures.ranges, 1u);
   const std::string service = "{service=\"" + map.services.at(0).name + "\"} ";
-  EXPECT_TRUE(exposes("geosteer_steering_map_entries" + service + std::to_string(entries)));
-  EXPECT_TRUE(exposes("geosteer_steering_map_rankings" + service + std::to_string(rankings)));
-  EXPECT_TRUE(exposes("geosteer_steering_map_bytes" + service + std::to_string(bytes)))
+  EXPECT_TRUE(exposes("geosteer_steering_map_entries" + service + std::to_string(figures.ranges)));
+  EXPECT_TRUE(exposes("geosteer_steering_map_rankings" + service + std::to_string(figures.rankings)));
+  EXPECT_TRUE(exposes("geosteer_steering_map_bytes" + service + std::to_string(figures.bytes)))
       << observability.metrics_text();
 }
 

@@ -306,6 +306,22 @@ TEST_F(CoarseAndFineScope, EveryAddressWithTheSameRankingIsOneRange) {
   EXPECT_EQ(v4.rankings(), 3u);
 }
 
+TEST_F(CoarseAndFineScope, AServicesFiguresAreThoseOfItsFourMapsTogether) {
+  MapFigures expected;
+  for (const FamilyMap& family : map->maps[0].maps) {
+    expected.ranges += family.fine_ranges();
+    expected.coarse_ranges += family.coarse_ranges();
+    expected.rankings += family.rankings();
+    expected.bytes += family.memory_bytes();
+  }
+  MapFigures figures = map->maps[0].figures();
+  EXPECT_EQ(figures.ranges, expected.ranges);
+  EXPECT_EQ(figures.coarse_ranges, expected.coarse_ranges);
+  EXPECT_EQ(figures.rankings, expected.rankings);
+  EXPECT_EQ(figures.bytes, expected.bytes);
+  EXPECT_GT(figures.ranges, map->maps[0].find(Family::V4, Family::V4).fine_ranges());
+}
+
 // nested-city.mmdb holds IPv4 under ::/96, as MaxMind databases do.
 TEST(SteeringMapIpv4InIpv6, Ipv6ClientsInsideTheIpv4SubtreeAreNotLocated) {
   ServiceSpec s = world_service(1);
