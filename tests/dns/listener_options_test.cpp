@@ -154,7 +154,9 @@ TEST(WildcardListener, AnswersFromTheAddressTheQueryWasSentTo) {
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal " << WTERMSIG(status);
-  if (WEXITSTATUS(status) == kNoNamespace) GTEST_SKIP() << "no network namespace can be made here";
+  ASSERT_NE(WEXITSTATUS(status), kNoNamespace)
+      << "could not make a network namespace: run the tests as root, or where user "
+         "namespaces are allowed (a wildcard listener may not be tried outside one)";
   EXPECT_NE(WEXITSTATUS(status), kAnsweredFromAnother) << "the reply left from another address";
   EXPECT_EQ(WEXITSTATUS(status), kAnsweredFromTheQueriedAddress);
 }
