@@ -3,6 +3,8 @@
 #   flat-ipv4.mmdb   DB-IP Lite layout (country_code, latitude, longitude), IPv4 tree
 #   flat-ipv6.mmdb   the same layout, IPv6 tree
 #   nested-city.mmdb MaxMind GeoLite2-City layout, IPv6 tree with IPv4 in ::/96
+#   benchmark-net.mmdb DB-IP flat layout, IPv4: the benchmarking range 198.18.0.0/15,
+#                    where the network-namespace tests build their own small Internet
 # Usage: make-mmdb-fixtures.pl OUTDIR
 #
 # The output is deterministic (fixed build epoch, no time or randomness) so that a
@@ -173,6 +175,27 @@ sub write_nested_city {
     write_tree($tree, 'nested-city.mmdb');
 }
 
+# The end-to-end tests run clients, a resolver, geosteer and mirrors in network
+# namespaces on 198.18.0.0/15 (RFC 2544, never routed), so they need that range
+# placed on the map: one client network per city. The rest of the range, where the
+# resolver and the servers live, has no location.
+sub write_benchmark_net {
+    my $tree = new_tree(
+        ip_version    => 4,
+        database_type => 'DBIP-City-Lite-IPv4-Fixture',
+        description   => { en => 'geosteer test fixture, 198.18.0.0/15 for network namespaces' },
+        key_types     => \%KEY_TYPES,
+    );
+    my @networks = (
+        ['198.18.1.0/24', $FLAT{berlin}],
+        ['198.18.2.0/24', $FLAT{tokyo}],
+        ['198.18.3.0/24', $FLAT{sao_paulo}],
+    );
+    $tree->insert_network(@$_) for @networks;
+    write_tree($tree, 'benchmark-net.mmdb');
+}
+
 write_flat_ipv4();
 write_flat_ipv6();
+write_benchmark_net();
 write_nested_city();
