@@ -11,6 +11,8 @@ packages=(
   # tests and demo: real DNS clients, MMDB fixture writer, GeoIP data via npm
   dnsutils knot-dnsutils ldnsutils mmdb-bin libmaxmind-db-writer-perl
   nodejs npm iproute2 procps nginx openssl
+  # the end-to-end test of the Guix path: a real resolver with the ECS subnet cache
+  unbound
   # status page and metrics checks: a real Prometheus parser and a headless browser
   prometheus chromium curl python3
   # fuzzing: clang with libFuzzer and the sanitizer runtimes
