@@ -211,6 +211,41 @@ class UdpListener {
   std::array<mmsghdr, kUdpBatch> replies_{};
 };
 
+// Fails when another process already listens on `endpoint`, by UDP or TCP.
+// Linux lets any socket of the same user join a SO_REUSEPORT group, so a second
+// `geosteer serve` on the same address would start silently and take half the
+// queries. A socket without SO_REUSEPORT cannot join the group: binding one first
+// tells whether anybody holds the port. It is closed before the real sockets bind,
+// so two servers started in the same instant may both pass; one started later
+// cannot. The TCP probe sets SO_REUSEADDR, as the listeners do, so connections
+// lingering in TIME_WAIT from a previous run do not count as a holder.
+void ensure_not_in_use(const Endpoint& endpoint) {
+  asio::io_context io;
+  boost::system::error_code ec;
+  const bool v6 = endpoint.address.family == Family::V6;
+  udp::socket datagram(io);
+  datagram.open(v6 ? udp::v6() : udp::v4());
+  if (v6) datagram.set_option(asio::ip::v6_only(true));
+  datagram.bind(udp::endpoint(to_asio(endpoint.address), endpoint.port), ec);
+  datagram.close();
+  std::string_view protocol = "UDP";
+  if (!ec) {
+    asio::ip::tcp::acceptor stream(io);
+    stream.open(v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4());
+    stream.set_option(asio::socket_base::reuse_address(true));
+    if (v6) stream.set_option(asio::ip::v6_only(true));
+    stream.bind(asio::ip::tcp::endpoint(to_asio(endpoint.address), endpoint.port), ec);
+    protocol = "TCP";
+  }
+  if (ec == asio::error::address_in_use) {
+    throw std::system_error(ec.value(), std::generic_category(),
+                            "cannot listen on " + describe(endpoint) + ": another process holds " +
+                                std::string(protocol) + " port " + std::to_string(endpoint.port) +
+                                " there (a second geosteer serve, or another DNS server)");
+  }
+  // Any other error (no such address here, no permission) is the real bind's to report.
+}
+
 // A query thread: its own io_context and its own SO_REUSEPORT sockets, so threads
 // share nothing and the kernel spreads queries across them.
 struct Worker {
@@ -241,6 +276,9 @@ struct Server::Impl {
   void bind_all() {
     unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
     bound = options.listen;
+    for (const auto& endpoint : bound) {
+      if (endpoint.port != 0) ensure_not_in_use(endpoint);  // port 0: a fresh port, nobody's
+    }
     for (unsigned t = 0; t < threads; ++t) {
       auto worker = std::make_unique<Worker>(options, handler);
       for (auto& endpoint : bound) bind(*worker, endpoint);
