@@ -63,11 +63,72 @@ void print_usage(std::ostream& out) {
          "                                      show where ADDRESS is and the mirrors it gets\n"
          "  probe  -c FILE [--mirror ID]        probe every mirror (or one) now and print the results;\n"
          "                                      exit status 0 when every one is healthy\n"
-         "  version                             print the version\n"
+         "  version, --version                  print the version\n"
          "\n"
          "options:\n"
          "  -c, --config FILE    configuration file (YAML)\n"
-         "  --log-level LEVEL    debug, info, warning or error (default info)\n";
+         "  --log-level LEVEL    debug, info, warning or error (default info)\n"
+         "\n"
+         "geosteer COMMAND --help prints a command's own usage.\n";
+}
+
+void print_command_usage(const std::string& command, std::ostream& out) {
+  static constexpr std::string_view kCommonOptions =
+      "  --log-level LEVEL    debug, info, warning or error (default info)\n"
+      "  -h, --help           print this text\n";
+  if (command == "serve") {
+    out << "usage: geosteer serve -c FILE [--log-level LEVEL]\n"
+           "\n"
+           "Serves DNS on every server.listen address of FILE, UDP and TCP, and the status\n"
+           "page and metrics on metrics.listen, probing mirrors when FILE has a healthcheck\n"
+           "section. Fails at start when another process listens on one of the addresses.\n"
+           "SIGHUP reloads FILE and the GeoIP databases without dropping a query (a broken\n"
+           "configuration is reported and the previous one keeps serving); SIGTERM and\n"
+           "SIGINT stop.\n"
+           "\n"
+           "options:\n"
+           "  -c, --config FILE    the configuration (YAML)\n"
+        << kCommonOptions;
+  } else if (command == "check") {
+    out << "usage: geosteer check -c FILE [--log-level LEVEL]\n"
+           "\n"
+           "Validates everything serve would load: YAML, names, addresses, records, zone\n"
+           "files, GeoIP files, mirror locations. Prints each error as\n"
+           "file:line:column: error: ... (hint). Exit status 0 when FILE is good, 1 if not.\n"
+           "\n"
+           "options:\n"
+           "  -c, --config FILE    the configuration (YAML)\n"
+        << kCommonOptions;
+  } else if (command == "locate") {
+    out << "usage: geosteer locate -c FILE ADDRESS[/PREFIX] [--service NAME] [--log-level LEVEL]\n"
+           "\n"
+           "Prints where GeoIP puts ADDRESS, the network of the steering map that decides\n"
+           "it, and for each service (or NAME) the mirrors an A and an AAAA query get, with\n"
+           "distances, health and the reason. A PREFIX stands for an ECS option, a bare\n"
+           "address for a resolver. Nothing is probed.\n"
+           "\n"
+           "options:\n"
+           "  -c, --config FILE    the configuration (YAML)\n"
+           "  --service NAME       one service only\n"
+        << kCommonOptions;
+  } else if (command == "probe") {
+    out << "usage: geosteer probe -c FILE [--mirror ID] [--log-level LEVEL]\n"
+           "\n"
+           "Probes every address of every mirror (or of ID) once, now, with the settings of\n"
+           "FILE's healthcheck sections, and prints mirror, address, result, HTTP status,\n"
+           "latency, lag and reason. Exit status 0 when every probe passed, 1 if not.\n"
+           "\n"
+           "options:\n"
+           "  -c, --config FILE    the configuration (YAML)\n"
+           "  --mirror ID          one mirror only\n"
+        << kCommonOptions;
+  } else if (command == "version") {
+    out << "usage: geosteer version   (or geosteer --version)\n"
+           "\n"
+           "Prints the version.\n";
+  } else {
+    print_usage(out);
+  }
 }
 
 bool parse_command_line(int argc, char** argv, CommandLine& out, std::ostream& err) {
@@ -77,6 +138,15 @@ bool parse_command_line(int argc, char** argv, CommandLine& out, std::ostream& e
   }
   out.command = argv[1];
   if (out.command == "-h" || out.command == "--help") out.command = "help";
+  if (out.command == "-V" || out.command == "--version") out.command = "version";
+  if (out.command == "help") {
+    // `geosteer help serve` is `geosteer serve --help`.
+    if (argc > 2 && known_command(argv[2])) {
+      out.command = argv[2];
+      out.help = true;
+    }
+    return true;
+  }
   if (!known_command(out.command)) {
     err << "geosteer: unknown command '" << out.command << "'\n";
     return false;
@@ -100,7 +170,8 @@ bool parse_command_line(int argc, char** argv, CommandLine& out, std::ostream& e
     } else if (arg == "--log-level") {
       if (!value(out.log_level)) return false;
     } else if (arg == "-h" || arg == "--help") {
-      out.command = "help";
+      out.help = true;
+      return true;  // nothing else is checked or run
     } else if (!arg.empty() && arg[0] == '-') {
       err << "geosteer: unknown option '" << arg << "'\n";
       return false;

@@ -18,11 +18,15 @@ struct CommandLine {
   std::string service;                // locate --service NAME
   std::string mirror;                 // probe --mirror ID
   std::string log_level = "info";     // --log-level
+  bool help = false;                  // COMMAND --help: that command's usage, nothing run
 };
 
 // Parses argv; on a usage error writes it to `err` and returns false.
 bool parse_command_line(int argc, char** argv, CommandLine& out, std::ostream& err);
 void print_usage(std::ostream& out);
+// One command's usage and options ("serve", "check", ...); the general usage for
+// any other name.
+void print_command_usage(const std::string& command, std::ostream& out);
 
 // Loads the configuration for a command; on errors prints them all, one per line
 // as file:line:column, and returns null.

@@ -6,11 +6,11 @@ int main(int argc, char** argv) {
   using namespace geosteer::app;
   CommandLine cl;
   if (!parse_command_line(argc, argv, cl, std::cerr)) {
-    print_usage(std::cerr);
+    print_command_usage(cl.command, std::cerr);  // the general text for an unknown one
     return 2;
   }
-  if (cl.command == "help") {
-    print_usage(std::cout);
+  if (cl.help || cl.command == "help") {
+    print_command_usage(cl.command, std::cout);
     return 0;
   }
   if (cl.command == "version") {
