@@ -5,9 +5,11 @@
 
 #include "app/commands.h"
 #include "app/loader.h"
+#include "app/watchdog.h"
 #include "common/asio.h"
 #include "common/fd_limit.h"
 #include "common/log.h"
+#include "common/service_notify.h"
 #include "dns/server.h"
 #include "app/observability.h"
 #include "app/rate_limit.h"
@@ -111,8 +113,10 @@ constexpr std::chrono::milliseconds kReclaimRetry{100};
 class Control {
  public:
   Control(boost::asio::io_context& io, std::string path, std::shared_ptr<const LoadedConfig> loaded,
-          SnapshotStore& store, metrics::QueryMetrics& query_metrics)
+          SnapshotStore& store, metrics::QueryMetrics& query_metrics,
+          const ServiceNotifier& notifier)
       : io_(io),
+        notifier_(notifier),
         path_(std::move(path)),
         loaded_(std::move(loaded)),
         store_(store),
@@ -141,6 +145,7 @@ class Control {
   }
 
   void stop() {
+    notifier_.notify("STOPPING=1\nSTATUS=stopping");
     stopped_ = true;
     observability_.set_serving(false);
     checker_.stop();
@@ -161,6 +166,8 @@ class Control {
     }
     loading_ = true;
     log::info("reloading " + path_);
+    notifier_.notify("RELOADING=1\n" + ServiceNotifier::monotonic_usec() + "\nSTATUS=reloading " +
+                     path_);
     if (loader_.joinable()) loader_.join();
     loader_ = std::thread([this, generation = loaded_->generation + 1] {
       std::shared_ptr<const LoadedConfig> next = load_for_reload(path_, generation);
@@ -198,6 +205,8 @@ class Control {
     if (stopped_) return;
     if (!next) {
       reload_failed();
+      notifier_.notify("READY=1\nSTATUS=reload failed; serving generation " +
+                       std::to_string(loaded_->generation));
     } else {
       if (listen_list(next->config) != listen_list(loaded_->config)) {
         log::warning("reload: listen addresses changed; they take effect after a restart");
@@ -207,6 +216,7 @@ class Control {
       checker_.reconfigure(loaded_->config.checker, probe_targets(loaded_->config));
       observability_.config_loaded(*loaded_);
       log::info("reloaded " + path_ + ", generation " + std::to_string(loaded_->generation));
+      notifier_.notify("READY=1\nSTATUS=serving generation " + std::to_string(loaded_->generation));
     }
     if (reload_again_) {
       reload_again_ = false;
@@ -235,6 +245,7 @@ class Control {
   }
 
   boost::asio::io_context& io_;
+  const ServiceNotifier& notifier_;
   std::string path_;
   std::shared_ptr<const LoadedConfig> loaded_;
   SnapshotStore& store_;
@@ -256,6 +267,7 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
   if (!loaded) return 1;
 
   boost::asio::io_context control_io;
+  ServiceNotifier notifier = ServiceNotifier::from_environment();
   SnapshotStore store;
   metrics::QueryMetrics query_metrics;
   dns::ServerOptions options = server_options(loaded->config);
@@ -264,7 +276,7 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
                         listen_list(loaded->config) + " (udp+tcp), identity " +
                         loaded->config.server.identity;
   // Control owns the configuration from here: a reload must be able to free it.
-  Control control(control_io, cl.config_path, std::move(loaded), store, query_metrics);
+  Control control(control_io, cl.config_path, std::move(loaded), store, query_metrics, notifier);
   SnapshotHandler handler(store, query_metrics);
   std::unique_ptr<dns::Server> server;
   try {
@@ -272,8 +284,10 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
     control.start();
   } catch (const std::system_error& e) {
     err << "geosteer serve: " << e.what() << "\n";
+    notifier.notify("STATUS=failed to start: " + std::string(e.what()));
     return 1;
   }
+  Watchdog watchdog(control_io, notifier, server->bound_udp());
 
   // Signals, reloads and probes run on the control thread, never on a query thread.
   boost::asio::signal_set signals(control_io, SIGINT, SIGTERM, SIGHUP);
@@ -286,10 +300,15 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
           return;
         }
         log::info("stopping on signal " + std::to_string(signal));
+        watchdog.stop();
         control.stop();
         server->stop();
       };
   signals.async_wait(on_signal);
+  // Every listener is bound and the first snapshot published: queries that arrive
+  // now wait in the sockets' queues for the query threads starting below.
+  watchdog.start();
+  notifier.notify("READY=1\nSTATUS=serving " + started);
   std::thread control_thread([&] { control_io.run(); });
 
   log::info("geosteer " GEOSTEER_VERSION " serving " + started);

@@ -13,6 +13,8 @@ packages=(
   nodejs npm iproute2 procps nginx openssl
   # the end-to-end test of the Guix path: a real resolver with the ECS subnet cache
   unbound
+  # the service manager test silences a listener with nftables in its own namespace
+  nftables
   # status page and metrics checks: a real Prometheus parser and a headless browser
   prometheus chromium curl python3
   # fuzzing: clang with libFuzzer and the sanitizer runtimes
