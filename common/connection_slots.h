@@ -71,6 +71,8 @@ class ConnectionSlots {
   // The connection to close for a newcomer: the one idle the longest, else (every
   // connection busy) the one whose message has been in progress the longest.
   ConnectionSlot* most_idle() const;
+  // The connection idle the longest, or nullptr when every one is busy (or none is open).
+  ConnectionSlot* oldest_idle() const { return idle_.head; }
   // A connection whose timeout has passed at `now`, or nullptr.
   ConnectionSlot* expired(Clock::time_point now) const;
   // When the next connection times out, if any is registered.

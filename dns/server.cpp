@@ -246,6 +246,9 @@ void ensure_not_in_use(const Endpoint& endpoint) {
   // Any other error (no such address here, no permission) is the real bind's to report.
 }
 
+constexpr std::chrono::milliseconds kFinishPoll{20};
+constexpr std::chrono::milliseconds kStopMargin{500};
+
 // A query thread: its own io_context and its own SO_REUSEPORT sockets, so threads
 // share nothing and the kernel spreads queries across them.
 struct Worker {
@@ -261,6 +264,22 @@ struct Worker {
   std::unique_ptr<TcpThread> tcp_thread;
   std::vector<std::unique_ptr<UdpListener>> udp;
   std::vector<std::unique_ptr<TcpListener>> tcp;
+  asio::steady_timer finish_timer{io};
+  std::chrono::steady_clock::time_point finish_deadline;
+  bool stopping = false;
+
+  // Stopping: the thread ends once its last TCP connection has finished its message.
+  void end_when_connections_finish() {
+    if (tcp_thread->done() || std::chrono::steady_clock::now() >= finish_deadline) {
+      tcp_thread->close_all();
+      io.stop();
+      return;
+    }
+    finish_timer.expires_after(kFinishPoll);
+    finish_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) end_when_connections_finish();
+    });
+  }
 };
 
 }  // namespace
@@ -333,11 +352,16 @@ void Server::run() {
 
 void Server::stop() {
   for (auto& worker : impl_->workers) {
-    asio::post(worker->io, [&w = *worker] {
+    asio::post(worker->io, [&w = *worker, io_timeout = impl_->options.tcp_io_timeout] {
+      if (w.stopping) return;
+      w.stopping = true;
       for (auto& u : w.udp) u->close();
       for (auto& t : w.tcp) t->close();
-      w.tcp_thread->close_all();
-      w.io.stop();
+      w.tcp_thread->finish_and_close();
+      // Connections in the middle of a message have at most their I/O timeout left
+      // (the reaper closes them then); the margin covers the reaper's own timer.
+      w.finish_deadline = std::chrono::steady_clock::now() + io_timeout + kStopMargin;
+      w.end_when_connections_finish();
     });
   }
 }

@@ -49,6 +49,9 @@ class Server {
 
   // Serves until stop(); runs the query threads and returns when they have ended.
   void run();
+  // Stops reading queries: UDP sockets and TCP listeners close at once, idle TCP
+  // connections too, and a TCP connection in the middle of a message closes once
+  // its response is written (at most its I/O timeout later); run() then returns.
   // Safe from any thread and from signal-handling code running on an Asio context.
   void stop();
 

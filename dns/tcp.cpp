@@ -122,6 +122,8 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection>, public
       }
     }
     keep_input(data + at, length - at);
+    // Stopping: the message in progress is answered; nothing more is read.
+    if (thread_.stopping && input_length_ == 0) return close("server stopping");
     auto now = Clock::now();
     if (answered) thread_.slots.set_idle(*this, now);
     // A message begun: the I/O timeout runs from its first bytes, however they trickle.
@@ -233,6 +235,11 @@ bool TcpThread::evict_most_idle(std::string_view why) {
   if (victim == nullptr) return false;
   connection_of(*victim).close(why);
   return true;
+}
+
+void TcpThread::finish_and_close() {
+  stopping = true;
+  while (ConnectionSlot* idle = slots.oldest_idle()) connection_of(*idle).close("server stopping");
 }
 
 void TcpThread::close_all() {

@@ -68,6 +68,12 @@ class TcpThread {
   // Closes the connection idle the longest, if any, to make room; false when none is open.
   bool evict_most_idle(std::string_view why);
   void close_all();
+  // The server stops: idle connections close now, and a connection in the middle
+  // of a message closes once that message is answered and its response written
+  // (or its I/O timeout passes). done() tells when none is left.
+  void finish_and_close();
+  bool done() const { return slots.size() == 0; }
+  bool stopping = false;
 
   QueryHandler& handler;
   ConnectionSlots& slots;
