@@ -144,13 +144,24 @@ class Control {
     observability_.set_serving(true);
   }
 
-  void stop() {
+  // The first step of a stop: /healthz turns 503 so that whatever watches it moves
+  // clients elsewhere, while queries are still answered.
+  void begin_stop() {
+    if (stopping_) return;
+    stopping_ = true;
     notifier_.notify("STOPPING=1\nSTATUS=stopping");
-    stopped_ = true;
     observability_.set_serving(false);
+  }
+
+  void stop() {
+    begin_stop();
+    stopped_ = true;
     checker_.stop();
     observability_.stop();
   }
+
+  // The configuration's drain time, as last loaded.
+  std::chrono::milliseconds drain_time() const { return loaded_->config.server.drain_time; }
 
   // SIGHUP. Loading parses the files and compiles the steering map, seconds on a
   // large GeoIP database, so it runs on a thread of its own: probes, health changes
@@ -257,6 +268,7 @@ class Control {
   std::thread loader_;
   bool loading_ = false;
   bool reload_again_ = false;
+  bool stopping_ = false;
   bool stopped_ = false;
 };
 
@@ -290,19 +302,47 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
   Watchdog watchdog(control_io, notifier, server->bound_udp());
 
   // Signals, reloads and probes run on the control thread, never on a query thread.
+  // SIGTERM (a service manager, an orchestrator) drains: /healthz turns 503 and
+  // queries are answered for server.drain_time more, so that what routes clients
+  // here can move them first. SIGINT (Ctrl-C at a terminal), a second signal, or a
+  // drain time of 0 stop at once. Either way, TCP queries in progress are answered.
   boost::asio::signal_set signals(control_io, SIGINT, SIGTERM, SIGHUP);
+  boost::asio::steady_timer drain_timer(control_io);
+  bool stopping = false;
+  auto stop_now = [&] {
+    drain_timer.cancel();
+    signals.cancel();
+    watchdog.stop();
+    control.stop();
+    server->stop();
+  };
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int signal) {
         if (ec) return;
         if (signal == SIGHUP) {
-          control.reload();
+          if (stopping) log::info("reload: ignored while stopping");
+          else control.reload();
           signals.async_wait(on_signal);
           return;
         }
-        log::info("stopping on signal " + std::to_string(signal));
-        watchdog.stop();
-        control.stop();
-        server->stop();
+        auto drain = control.drain_time();
+        if (stopping || signal == SIGINT || drain.count() == 0) {
+          log::info("stopping on signal " + std::to_string(signal));
+          stop_now();
+          return;
+        }
+        stopping = true;
+        log::info("stopping on signal " + std::to_string(signal) + ": /healthz answers 503, " +
+                  "queries are answered for " + std::to_string(drain.count()) +
+                  " ms more (another signal stops at once)");
+        control.begin_stop();
+        drain_timer.expires_after(drain);
+        drain_timer.async_wait([&](const boost::system::error_code& timer_ec) {
+          if (timer_ec) return;
+          log::info("drain time over; stopping");
+          stop_now();
+        });
+        signals.async_wait(on_signal);
       };
   signals.async_wait(on_signal);
   // Every listener is bound and the first snapshot published: queries that arrive

@@ -73,6 +73,10 @@ struct ServerConfig {
   // DNS cookies (RFC 7873, RFC 9018): the server secret, shared by the nodes of an
   // anycast service; absent, each process draws its own at start.
   std::optional<std::array<uint8_t, 16>> cookie_secret;
+  // On SIGTERM: /healthz turns 503 (and, with anycast, the route is withdrawn) while
+  // queries are still answered this long, so that load balancers and routers move
+  // clients away before the sockets close.
+  std::chrono::milliseconds drain_time{5000};
 };
 
 struct MetricsConfig {

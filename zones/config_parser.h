@@ -156,7 +156,9 @@ class ConfigParser {
                              double max);
   std::optional<std::string> name_wire(const YAML::Node& node, std::string_view what,
                                        const std::string& origin_wire);
-  std::optional<std::chrono::milliseconds> duration(const YAML::Node& node, std::string_view what);
+  // A duration longer than zero, unless `zero_allowed`.
+  std::optional<std::chrono::milliseconds> duration(const YAML::Node& node, std::string_view what,
+                                                    bool zero_allowed = false);
   std::optional<bool> boolean(const YAML::Node& node, std::string_view what);
   std::optional<size_t> choice(const YAML::Node& node, std::string_view what,
                                std::initializer_list<std::string_view> options);

@@ -58,7 +58,7 @@ void ConfigParser::parse_server(const YAML::Node& node, ServerConfig& server) {
   auto f = fields(node, "server",
                   {"listen", "identity", "tcp_idle_timeout", "tcp_io_timeout",
                    "tcp_max_connections", "max_udp_payload", "threads", "rate_limit",
-                   "cookie_secret"});
+                   "cookie_secret", "drain_time"});
   if (!f) return;
   if (const Entry* e = f->find("listen")) parse_listen(e->value, server.listen);
   if (const Entry* e = f->find("identity")) {
@@ -75,6 +75,15 @@ void ConfigParser::parse_server(const YAML::Node& node, ServerConfig& server) {
   set_integer(*f, "threads", 0, 256, server.threads);
   if (const Entry* e = f->find("rate_limit")) parse_rate_limit(e->value, server.rate_limit);
   if (const Entry* e = f->find("cookie_secret")) parse_cookie_secret(e->value, server);
+  if (const Entry* e = f->find("drain_time")) {
+    if (auto d = duration(e->value, "'drain_time'", /*zero_allowed=*/true)) {
+      if (*d > std::chrono::minutes(10)) {
+        error(e->value, "'drain_time' must be at most 10m", "e.g. drain_time: 5s, or 0s to stop at once");
+      } else {
+        server.drain_time = *d;
+      }
+    }
+  }
 }
 
 // --- server.rate_limit -------------------------------------------------------------

@@ -166,7 +166,8 @@ std::optional<std::string> ConfigParser::name_wire(const YAML::Node& node,
 }
 
 std::optional<std::chrono::milliseconds> ConfigParser::duration(const YAML::Node& node,
-                                                                std::string_view what) {
+                                                                std::string_view what,
+                                                                bool zero_allowed) {
   auto text = scalar(node, what);
   if (!text) return std::nullopt;
   auto d = parse_duration(*text);
@@ -175,7 +176,7 @@ std::optional<std::chrono::milliseconds> ConfigParser::duration(const YAML::Node
           "e.g. 10s, 500ms or 2m; a bare number is seconds");
     return std::nullopt;
   }
-  if (d->count() == 0) {
+  if (d->count() == 0 && !zero_allowed) {
     error(node, std::string(what) + " must be longer than zero");
     return std::nullopt;
   }

@@ -126,7 +126,7 @@ read -r canary_hash canary_narinfo _ < <(python3 "$upstream_tool" list "$work/st
 
 # ---------------------------------------------------------------- geosteer
 cat >"$work/geosteer.yaml" <<EOF
-server: {listen: ["198.18.0.53:53"], identity: guix-path-dns}
+server: {listen: ["198.18.0.53:53"], identity: guix-path-dns, drain_time: 1s}
 metrics: {listen: "127.0.0.1:9153"}
 geoip: {databases: ["$fixtures/benchmark-net.mmdb"]}
 healthcheck:

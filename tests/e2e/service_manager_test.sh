@@ -64,7 +64,7 @@ touch "$work/notifications"
 
 config() {  # the zone's SOA serial: changing it makes a reload visible
   cat <<EOF
-server: {listen: ["127.0.0.1:53"], identity: service-manager-test}
+server: {listen: ["127.0.0.1:53"], identity: service-manager-test, drain_time: 1s}
 metrics: {listen: "127.0.0.1:9153"}
 geoip: {databases: ["$fixtures/benchmark-net.mmdb"]}
 zones:

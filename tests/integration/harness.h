@@ -55,9 +55,13 @@ class GeosteerServer {
   std::string log() const;
   bool running();
   pid_t pid() const { return pid_; }
-  // Sends SIGTERM and waits: the exit status, or -1 when it had to be killed (or
+  // Sends SIGINT (a stop without drain) and waits: the exit status, or -1 when it had to be killed (or
   // died of a signal). The destructor does the same when this was not called.
   int stop(std::chrono::milliseconds patience = std::chrono::seconds(1));
+  // Waits for the process to exit by itself (after a signal sent with send_signal):
+  // its exit status, or -1 when it did not exit within `patience` (it is killed) or
+  // died of a signal.
+  int wait_exit(std::chrono::milliseconds patience);
 
   // `dig @ADDRESS -p PORT ARGS`; address 127.0.0.1 unless `at` is given.
   std::string dig(const std::string& args, const std::string& at = "127.0.0.1") const;

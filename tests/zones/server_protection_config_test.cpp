@@ -1,4 +1,4 @@
-// `server.rate_limit` and `server.cookie_secret`: defaults, values, and errors that
+// `server.rate_limit`, `server.cookie_secret` and `server.drain_time`: defaults, values, and errors that
 // name file:line:column.
 #include <gtest/gtest.h>
 
@@ -127,6 +127,21 @@ TEST(ConfigCookieSecret, NonHexDigitIsAnError) {
   EXPECT_EQ(only_error(config("cookie_secret: g5e973e5a6b2a43f48e7dc849e37bfcf")),
             "test.yaml:1:25: error: 'cookie_secret' must be 32 hexadecimal digits (128 bits) "
             "(e.g. the output of: openssl rand -hex 16)");
+}
+
+TEST(ConfigDrainTime, IsFiveSecondsByDefault) {
+  EXPECT_EQ(parse_config_text(config(""), "test.yaml").server.drain_time, std::chrono::seconds(5));
+}
+
+TEST(ConfigDrainTime, ZeroStopsAtOnce) {
+  EXPECT_EQ(parse_config_text(config("drain_time: 0s"), "test.yaml").server.drain_time,
+            std::chrono::milliseconds(0));
+}
+
+TEST(ConfigDrainTime, LongerThanTenMinutesIsAnError) {
+  EXPECT_EQ(only_error(config("drain_time: 11m")),
+            "test.yaml:1:22: error: 'drain_time' must be at most 10m (e.g. drain_time: 5s, or 0s to "
+            "stop at once)");
 }
 
 }  // namespace
