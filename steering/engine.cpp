@@ -29,13 +29,15 @@ bool contains(std::span<const uint16_t> list, uint16_t mirror) {
 }
 
 // The service's mirrors that could answer for the family at all: not drained (a
-// drained mirror is probed but never answered) and with an address of the family.
+// drained mirror is probed but never answered, not even to fail open) and with an
+// address of the family.
+template <typename Drained>
 std::vector<uint16_t> answerable(const ServiceSpec& service, Family family,
-                                 const std::vector<Mirror>& mirrors) {
+                                 const std::vector<Mirror>& mirrors, Drained drained) {
   std::vector<uint16_t> out;
   for (uint16_t index : service.mirrors) {
     const Mirror& mirror = mirrors[index];
-    if (mirror.drain || addresses_of(mirror, family).empty() || contains(out, index)) continue;
+    if (drained(index) || addresses_of(mirror, family).empty() || contains(out, index)) continue;
     out.push_back(index);
   }
   return out;
@@ -75,16 +77,17 @@ const char* to_string(Tier t) {
 
 Engine::Engine(std::vector<Mirror> mirrors, std::vector<ServiceSpec> services,
                std::shared_ptr<const GeoIp> geoip,
-               std::shared_ptr<const healthcheck::HealthState> health)
+               std::shared_ptr<const healthcheck::HealthState> health, std::vector<bool> drained)
     : Engine(SteeringMap::compile(std::move(mirrors), std::move(services), std::move(geoip)),
-             std::move(health)) {}
+             std::move(health), std::move(drained)) {}
 
 Engine::Engine(std::shared_ptr<const SteeringMap> map,
-               std::shared_ptr<const healthcheck::HealthState> health)
+               std::shared_ptr<const healthcheck::HealthState> health, std::vector<bool> drained)
     : map_(std::move(map)),
       health_(health ? std::move(health)
                      : std::make_shared<const healthcheck::HealthState>(
-                           healthcheck::HealthState::all_up(map_->mirrors.size()))) {
+                           healthcheck::HealthState::all_up(map_->mirrors.size()))),
+      drained_(std::move(drained)) {
   const std::vector<Mirror>& all = map_->mirrors;
   views_.reserve(all.size());
   for (size_t i = 0; i < all.size(); ++i) {
@@ -115,7 +118,8 @@ Engine::FamilyView Engine::view_of(size_t index, const std::vector<IpAddress>& a
 // broken mirror serves clients better than no answer at all).
 Engine::Pool Engine::pool_for(const ServiceSpec& service, Family family) const {
   using healthcheck::Verdict;
-  std::vector<uint16_t> all = answerable(service, family, map_->mirrors);
+  std::vector<uint16_t> all =
+      answerable(service, family, map_->mirrors, [this](uint16_t m) { return drained(m); });
   auto with_verdict = [&](Verdict verdict) {
     return [this, family, verdict](uint16_t m) { return this->verdict(m, family) == verdict; };
   };

@@ -34,12 +34,17 @@ class Engine {
  public:
   // The steering map is compiled at load and shared by every engine built on it: a
   // health change makes a new engine, never a new map.
+  // `drained` (by mirror index; shorter or empty: none) takes mirrors out of every
+  // answer at run time, as `drain: true` does at load: `geosteer ctl drain`. Like
+  // health, it needs no new map.
   Engine(std::shared_ptr<const SteeringMap> map,
-         std::shared_ptr<const healthcheck::HealthState> health);
+         std::shared_ptr<const healthcheck::HealthState> health,
+         std::vector<bool> drained = {});
   // Compiles the map first (for commands and tests that steer once).
   Engine(std::vector<Mirror> mirrors, std::vector<ServiceSpec> services,
          std::shared_ptr<const GeoIp> geoip,
-         std::shared_ptr<const healthcheck::HealthState> health);
+         std::shared_ptr<const healthcheck::HealthState> health,
+         std::vector<bool> drained = {});
 
   // Allocation-free: one range lookup in the map, then a walk of its ranking.
   Decision choose(size_t service, Family family, const Client& client) const;
@@ -64,6 +69,14 @@ class Engine {
   const GeoIp* geoip() const { return map_->geoip.get(); }
   const SteeringMap& map() const { return *map_; }
   const healthcheck::HealthState& health() const { return *health_; }
+  // The tier a service's answers of a family come from in this health state.
+  Tier tier(size_t service, Family family) const {
+    return pools_[service][family == Family::V4 ? 0 : 1].tier;
+  }
+  // Drained by the configuration or at run time: probed, never answered.
+  bool drained(size_t mirror) const {
+    return map_->mirrors[mirror].drain || (mirror < drained_.size() && drained_[mirror]);
+  }
 
   // Great-circle distance in kilometres (haversine on a spherical Earth).
   static double distance_km(Coordinates a, Coordinates b) { return steering::distance_km(a, b); }
@@ -71,6 +84,7 @@ class Engine {
  private:
   std::shared_ptr<const SteeringMap> map_;
   std::shared_ptr<const healthcheck::HealthState> health_;
+  std::vector<bool> drained_;  // at run time, by mirror index
   // The mirrors that may be answered and the tier they come from; the health is
   // fixed for the engine's lifetime, so they are computed once at construction.
   struct Pool {

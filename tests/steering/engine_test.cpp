@@ -69,8 +69,9 @@ class EngineTest : public ::testing::Test {
   std::vector<Mirror> mirrors = demo_mirrors();
   ServiceSpec service = demo_service();
   std::shared_ptr<const healthcheck::HealthState> health;
+  std::vector<bool> drained;  // at run time (geosteer ctl drain), by mirror index
 
-  Engine engine() const { return Engine(mirrors, {service}, demo_geoip(), health); }
+  Engine engine() const { return Engine(mirrors, {service}, demo_geoip(), health, drained); }
 
   Decision choose(const char* address, Family family = Family::V4) const {
     return engine().choose(0, family, client(address));
@@ -358,6 +359,24 @@ TEST_F(EngineTest, WithNothingElseEveryMirrorAnswersWhateverItsHealth) {
 TEST_F(EngineTest, DrainedMirrorIsNotAnsweredEvenWhenFailingOpen) {
   set_all(healthcheck::Verdict::Down);
   mirrors[kBerlin].drain = true;
+  Decision d = choose("130.149.7.7");
+  EXPECT_EQ(ids(d), (Strings{"bordeaux", "us-east"}));
+  EXPECT_EQ(d.tier, Tier::FailOpen);
+}
+
+TEST_F(EngineTest, MirrorDrainedAtRunTimeIsNeverChosen) {
+  drained = std::vector<bool>(mirrors.size(), false);
+  drained[kBerlin] = true;
+  EXPECT_EQ(ids(choose("130.149.7.7")), (Strings{"bordeaux", "us-east"}));
+  EXPECT_EQ(ids(choose("100.64.1.1")), (Strings{"bordeaux", "us-west"}));
+  EXPECT_TRUE(engine().drained(kBerlin));
+  EXPECT_FALSE(engine().drained(kBordeaux));
+}
+
+TEST_F(EngineTest, MirrorDrainedAtRunTimeIsNotAnsweredEvenWhenFailingOpen) {
+  set_all(healthcheck::Verdict::Down);
+  drained = std::vector<bool>(mirrors.size(), false);
+  drained[kBerlin] = true;
   Decision d = choose("130.149.7.7");
   EXPECT_EQ(ids(d), (Strings{"bordeaux", "us-east"}));
   EXPECT_EQ(d.tier, Tier::FailOpen);
