@@ -12,8 +12,8 @@ namespace geosteer::app {
 namespace {
 
 bool known_command(const std::string& c) {
-  return c == "serve" || c == "check" || c == "locate" || c == "probe" || c == "version" ||
-         c == "help";
+  return c == "serve" || c == "check" || c == "locate" || c == "probe" || c == "ctl" ||
+         c == "version" || c == "help";
 }
 
 
@@ -63,6 +63,8 @@ void print_usage(std::ostream& out) {
          "                                      show where ADDRESS is and the mirrors it gets\n"
          "  probe  -c FILE [--mirror ID]        probe every mirror (or one) now and print the results;\n"
          "                                      exit status 0 when every one is healthy\n"
+         "  ctl [-s SOCKET] COMMAND [ARGS]      talk to a running server: status, reload, drain,\n"
+         "                                      undrain, withdraw, announce, stop\n"
          "  version, --version                  print the version\n"
          "\n"
          "options:\n"
@@ -87,7 +89,9 @@ void print_command_usage(const std::string& command, std::ostream& out) {
            "SIGINT stop.\n"
            "\n"
            "options:\n"
-           "  -c, --config FILE    the configuration (YAML)\n"
+           "  -c, --config FILE        the configuration (YAML)\n"
+           "  --control-socket PATH    instead of server.control_socket (\"\" for none)\n"
+           "  --state-dir DIR          instead of server.state_dir\n"
         << kCommonOptions;
   } else if (command == "check") {
     out << "usage: geosteer check -c FILE [--log-level LEVEL]\n"
@@ -122,6 +126,28 @@ void print_command_usage(const std::string& command, std::ostream& out) {
            "  -c, --config FILE    the configuration (YAML)\n"
            "  --mirror ID          one mirror only\n"
         << kCommonOptions;
+  } else if (command == "ctl") {
+    out << "usage: geosteer ctl [-s SOCKET] COMMAND [ARGS]\n"
+           "\n"
+           "Talks to a running geosteer serve through its control socket (server.control_socket,\n"
+           "default /run/geosteer/control.sock); root and the server's own user only.\n"
+           "\n"
+           "commands:\n"
+           "  status [--json]   generation, configuration, uptime, and per service and mirror\n"
+           "                    the state, the tier answered from and the reason\n"
+           "  reload            as SIGHUP, but waits: prints the configuration errors\n"
+           "                    (file:line:column) and exits 1 when the reload failed\n"
+           "  drain MIRROR      takes the mirror out of every answer now, as drain: true\n"
+           "                    would; kept in server.state_dir across reloads and restarts\n"
+           "  undrain MIRROR    puts it back\n"
+           "  withdraw          takes this node out of anycast (needs an anycast: block)\n"
+           "  announce          puts it back\n"
+           "  stop              stops as SIGTERM does: /healthz 503, drain, exit\n"
+           "\n"
+           "options:\n"
+           "  -s, --socket PATH    the control socket\n"
+           "\n"
+           "Exit status: 0 done, 1 the server refused or failed the command, 2 usage or no server.\n";
   } else if (command == "version") {
     out << "usage: geosteer version   (or geosteer --version)\n"
            "\n"
@@ -161,8 +187,17 @@ bool parse_command_line(int argc, char** argv, CommandLine& out, std::ostream& e
       into = argv[++i];
       return true;
     };
-    if (arg == "-c" || arg == "--config") {
+    if (out.command == "ctl" && !out.operands.empty()) {
+      out.operands.push_back(arg);  // the control command's own words, "--json" included
+    } else if (arg == "-c" || arg == "--config") {
       if (!value(out.config_path)) return false;
+    } else if (out.command == "ctl" && (arg == "-s" || arg == "--socket")) {
+      if (!value(out.control_socket)) return false;
+    } else if (out.command == "serve" && arg == "--control-socket") {
+      if (!value(out.control_socket)) return false;
+      out.control_socket_given = true;
+    } else if (out.command == "serve" && arg == "--state-dir") {
+      if (!value(out.state_dir)) return false;
     } else if (arg == "--service") {
       if (!value(out.service)) return false;
     } else if (arg == "--mirror") {
@@ -189,7 +224,11 @@ bool parse_command_line(int argc, char** argv, CommandLine& out, std::ostream& e
     err << "geosteer locate: give exactly one ADDRESS\n";
     return false;
   }
-  if (out.command != "locate" && !out.operands.empty()) {
+  if (out.command == "ctl" && out.operands.empty()) {
+    err << "geosteer ctl: give a COMMAND (status, reload, drain, undrain, withdraw, announce, stop)\n";
+    return false;
+  }
+  if (out.command != "locate" && out.command != "ctl" && !out.operands.empty()) {
     err << "geosteer " << out.command << ": unexpected argument '" << out.operands[0] << "'\n";
     return false;
   }

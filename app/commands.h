@@ -19,6 +19,9 @@ struct CommandLine {
   std::string mirror;                 // probe --mirror ID
   std::string log_level = "info";     // --log-level
   bool help = false;                  // COMMAND --help: that command's usage, nothing run
+  std::string control_socket;         // ctl -s; serve --control-socket
+  bool control_socket_given = false;  // serve --control-socket (may be "": none)
+  std::string state_dir;              // serve --state-dir
 };
 
 // Parses argv; on a usage error writes it to `err` and returns false.
@@ -37,5 +40,6 @@ int run_check(const CommandLine& cl, std::ostream& out, std::ostream& err);
 int run_locate(const CommandLine& cl, std::ostream& out, std::ostream& err);
 int run_probe(const CommandLine& cl, std::ostream& out, std::ostream& err);
 int run_serve(const CommandLine& cl, std::ostream& err);
+int run_ctl(const CommandLine& cl, std::ostream& out, std::ostream& err);
 
 }  // namespace geosteer::app

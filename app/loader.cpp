@@ -138,12 +138,21 @@ std::shared_ptr<const LoadedConfig> load_config(const std::string& path, uint64_
 
 std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const LoadedConfig> loaded,
                                                std::shared_ptr<const healthcheck::HealthState> health,
-                                               metrics::QueryMetrics* metrics) {
+                                               metrics::QueryMetrics* metrics,
+                                               const std::set<std::string>& drained) {
   if (!health) {
     health = std::make_shared<healthcheck::HealthState>(
         healthcheck::HealthState::all_up(loaded->mirrors.size()));
   }
-  return std::make_shared<const Snapshot>(std::move(loaded), std::move(health), metrics);
+  std::vector<bool> drained_by_index;
+  if (!drained.empty()) {
+    drained_by_index.resize(loaded->config.mirrors.size(), false);
+    for (size_t i = 0; i < loaded->config.mirrors.size(); ++i) {
+      drained_by_index[i] = drained.count(loaded->config.mirrors[i].id) != 0;
+    }
+  }
+  return std::make_shared<const Snapshot>(std::move(loaded), std::move(health), metrics,
+                                          std::move(drained_by_index));
 }
 
 std::vector<healthcheck::Target> probe_targets(const zones::Config& config) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,10 +19,12 @@ namespace geosteer::app {
 std::shared_ptr<const LoadedConfig> load_config(const std::string& path, uint64_t generation);
 
 // A snapshot of `loaded` with `health` (every mirror up when null); its steering
-// answers are counted in `metrics` when given.
+// answers are counted in `metrics` when given. `drained`: the ids of mirrors taken
+// out at run time (geosteer ctl drain); ids the configuration lacks are ignored.
 std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const LoadedConfig> loaded,
                                                std::shared_ptr<const healthcheck::HealthState> health,
-                                               metrics::QueryMetrics* metrics = nullptr);
+                                               metrics::QueryMetrics* metrics = nullptr,
+                                               const std::set<std::string>& drained = {});
 
 // What the health checker probes: every address DNS hands out for each mirror,
 // IPv4 first, in config order.

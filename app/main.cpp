@@ -20,5 +20,6 @@ int main(int argc, char** argv) {
   if (cl.command == "check") return run_check(cl, std::cout, std::cerr);
   if (cl.command == "locate") return run_locate(cl, std::cout, std::cerr);
   if (cl.command == "probe") return run_probe(cl, std::cout, std::cerr);
+  if (cl.command == "ctl") return run_ctl(cl, std::cout, std::cerr);
   return run_serve(cl, std::cerr);
 }

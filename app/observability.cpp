@@ -74,8 +74,10 @@ prometheus::Histogram::BucketBoundaries latency_buckets() {
   return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 }
 
-std::string state_of(const zones::MirrorConfig& mirror, const healthcheck::MirrorHealth& health) {
-  return mirror.drain ? "drained" : healthcheck::to_string(health.verdict);
+// Drained (by `drain: true` or `geosteer ctl drain`) wins over the probe's verdict:
+// the mirror is probed but not answered.
+std::string state_of(bool drained, const healthcheck::MirrorHealth& health) {
+  return drained ? "drained" : healthcheck::to_string(health.verdict);
 }
 
 // The steering map of the configuration being served: how long it took to compile
@@ -222,6 +224,9 @@ std::vector<MetricFamily> Observability::mirror_gauges() {
                                   "How far the mirror lags behind, at its last probe");
   MetricFamily flapping = gauge_family(
       "geosteer_mirror_flapping", "1 while an address of the mirror changes verdict too often");
+  MetricFamily drained = gauge_family(
+      "geosteer_mirror_drained",
+      "1 while the mirror is drained (drain: true, or geosteer ctl drain): probed, never answered");
   const auto& mirrors = snapshot->config.mirrors;
   for (size_t i = 0; i < mirrors.size(); ++i) {
     const std::string& id = mirrors[i].id;
@@ -235,8 +240,9 @@ std::vector<MetricFamily> Observability::mirror_gauges() {
     if (h.fresh) add_gauge(fresh, id, *h.fresh ? 1 : 0);
     if (h.lag_seconds) add_gauge(lag, id, static_cast<double>(*h.lag_seconds));
     add_gauge(flapping, id, any_flapping(addresses, h) ? 1 : 0);
+    add_gauge(drained, id, snapshot->engine.drained(i) ? 1 : 0);
   }
-  return {up, address_up, fresh, lag, flapping};
+  return {up, address_up, fresh, lag, flapping, drained};
 }
 
 std::string Observability::metrics_text() {
@@ -289,7 +295,8 @@ metrics::StatusModel Observability::status_model() {
     status.url = mirror.url;
     status.lat = snapshot->loaded->mirrors[i].location.lat;
     status.lon = snapshot->loaded->mirrors[i].location.lon;
-    status.state = state_of(mirror, h);
+    const bool drained = snapshot->engine.drained(i);
+    status.state = state_of(drained, h);
     status.reason = h.reason;
     status.latency_ms = h.latency_ms;
     status.lag_seconds = h.lag_seconds;
@@ -301,7 +308,7 @@ metrics::StatusModel Observability::status_model() {
     const auto& addresses = addresses_of(health.get(), i);
     status.flapping = any_flapping(addresses, h);
     for (const auto& a : addresses) {
-      status.addresses.push_back({a.address.to_string(), state_of(mirror, a.health), a.health.reason});
+      status.addresses.push_back({a.address.to_string(), state_of(drained, a.health), a.health.reason});
     }
     model.mirrors.push_back(std::move(status));
   }

@@ -5,6 +5,8 @@
 
 #include "app/commands.h"
 #include "app/loader.h"
+#include "app/control.h"
+#include "app/control_socket.h"
 #include "app/watchdog.h"
 #include "common/asio.h"
 #include "common/fd_limit.h"
@@ -100,183 +102,74 @@ void raise_open_files_limit(const zones::Config& config) {
   }
 }
 
-std::string listen_list(const zones::Config& config) {
-  std::string out;
-  for (const auto& listen : config.server.listen) out += (out.empty() ? "" : " ") + listen.str();
-  return out;
+
+// `geosteer ctl COMMAND` on the server's side; `stop` is the server's stop sequence.
+void handle_control(Control& control, const std::vector<std::string>& words,
+                    const ControlSocket::Reply& reply, const std::function<void()>& stop) {
+  const std::string& command = words[0];
+  auto arguments = words.size() - 1;
+  auto usage = [&](const std::string& text) { reply(false, "usage: geosteer ctl " + text + "\n"); };
+  if (command == "status") {
+    if (arguments == 0) return reply(true, control.status_text());
+    if (arguments == 1 && words[1] == "--json") return reply(true, control.status_json());
+    return usage("status [--json]");
+  }
+  if (command == "reload") {
+    if (arguments != 0) return usage("reload");
+    if (control.stopping()) return reply(false, "the server is stopping\n");
+    return control.reload([reply](bool ok, const std::vector<std::string>& errors) {
+      std::string text;
+      for (const auto& error : errors) text += error + "\n";
+      reply(ok, ok ? "reloaded\n" : text + "reload failed; the previous configuration still serves\n");
+    });
+  }
+  if (command == "drain" || command == "undrain") {
+    if (arguments != 1) return usage(command + " MIRROR");
+    auto error = control.set_drained(words[1], command == "drain");
+    return error ? reply(false, *error + "\n") : reply(true, command + "ed " + words[1] + "\n");
+  }
+  if (command == "withdraw" || command == "announce") {
+    return reply(false, "anycast is not configured on this node\n");
+  }
+  if (command == "stop") {
+    if (arguments != 0) return usage("stop");
+    reply(true, "stopping\n");
+    return stop();
+  }
+  reply(false, "unknown command '" + command +
+                   "' (commands: status, reload, drain, undrain, withdraw, announce, stop)\n");
 }
 
-constexpr std::chrono::milliseconds kReclaimRetry{100};
-
-// The control side of the server: reloads and health changes, both on one thread
-// (the control io_context), each publishing a complete new snapshot.
-class Control {
- public:
-  Control(boost::asio::io_context& io, std::string path, std::shared_ptr<const LoadedConfig> loaded,
-          SnapshotStore& store, metrics::QueryMetrics& query_metrics,
-          const ServiceNotifier& notifier)
-      : io_(io),
-        notifier_(notifier),
-        path_(std::move(path)),
-        loaded_(std::move(loaded)),
-        store_(store),
-        query_metrics_(query_metrics),
-        reclaim_timer_(io),
-        checker_(io, loaded_->config.checker, probe_targets(loaded_->config),
-                 [this](std::shared_ptr<const healthcheck::HealthState> health) {
-                   publish(std::move(health));
-                 }),
-        observability_(io, query_metrics, [this] { return store_.current(); },
-                       [this] { return checker_.state(); }) {
-    checker_.on_result([this](const healthcheck::Target& target, const healthcheck::ProbeResult& r,
-                              const healthcheck::MirrorHealth& before,
-                              const healthcheck::MirrorHealth& after) {
-      observability_.probe_result(target, r, before, after);
-    });
-    publish(checker_.state());
-    observability_.config_loaded(*loaded_);
-  }
-
-  // Throws std::system_error when the metrics port cannot be bound.
-  void start() {
-    observability_.start(loaded_->config.metrics);
-    checker_.start();
-    observability_.set_serving(true);
-  }
-
-  // The first step of a stop: /healthz turns 503 so that whatever watches it moves
-  // clients elsewhere, while queries are still answered.
-  void begin_stop() {
-    if (stopping_) return;
-    stopping_ = true;
-    notifier_.notify("STOPPING=1\nSTATUS=stopping");
-    observability_.set_serving(false);
-  }
-
-  void stop() {
-    begin_stop();
-    stopped_ = true;
-    checker_.stop();
-    observability_.stop();
-  }
-
-  // The configuration's drain time, as last loaded.
-  std::chrono::milliseconds drain_time() const { return loaded_->config.server.drain_time; }
-
-  // SIGHUP. Loading parses the files and compiles the steering map, seconds on a
-  // large GeoIP database, so it runs on a thread of its own: probes, health changes
-  // and the monitoring port carry on meanwhile, and queries are answered from the
-  // current snapshot. The result is switched over here, on the control thread. A
-  // SIGHUP while a load runs asks for one more load once it is done, so the last
-  // edit of the file is always the one loaded.
-  void reload() {
-    if (loading_) {
-      if (!reload_again_) log::info("reload: asked again while loading; loading once more after it");
-      reload_again_ = true;
-      return;
-    }
-    loading_ = true;
-    log::info("reloading " + path_);
-    notifier_.notify("RELOADING=1\n" + ServiceNotifier::monotonic_usec() + "\nSTATUS=reloading " +
-                     path_);
-    if (loader_.joinable()) loader_.join();
-    loader_ = std::thread([this, generation = loaded_->generation + 1] {
-      std::shared_ptr<const LoadedConfig> next = load_for_reload(path_, generation);
-      boost::asio::post(io_, [this, next] { switch_over(next); });
-    });
-  }
-
-  // A stop waits for a load that is running: it cannot be interrupted, and takes
-  // at most one map compile.
-  ~Control() {
-    if (loading_) log::info("stopping once the reload in progress is done");
-    if (loader_.joinable()) loader_.join();
-  }
-
- private:
-  // On the loader thread; null when the new configuration cannot be used (logged).
-  static std::shared_ptr<const LoadedConfig> load_for_reload(const std::string& path,
-                                                             uint64_t generation) {
-    try {
-      auto next = load_config(path, generation);
-      // Everything that can still fail is tried before anything is switched over,
-      // so a reload either happens whole or not at all.
-      build_snapshot(next, nullptr);
-      return next;
-    } catch (const zones::ConfigErrors& e) {
-      for (const auto& error : e.errors()) log::error("reload: " + error.str());
-    } catch (const std::exception& e) {
-      log::error(std::string("reload: ") + e.what());
-    }
-    return nullptr;
-  }
-
-  void switch_over(std::shared_ptr<const LoadedConfig> next) {
-    loading_ = false;
-    if (stopped_) return;
-    if (!next) {
-      reload_failed();
-      notifier_.notify("READY=1\nSTATUS=reload failed; serving generation " +
-                       std::to_string(loaded_->generation));
-    } else {
-      if (listen_list(next->config) != listen_list(loaded_->config)) {
-        log::warning("reload: listen addresses changed; they take effect after a restart");
-      }
-      loaded_ = std::move(next);
-      // Publishes the snapshot of the new configuration with the carried-over health.
-      checker_.reconfigure(loaded_->config.checker, probe_targets(loaded_->config));
-      observability_.config_loaded(*loaded_);
-      log::info("reloaded " + path_ + ", generation " + std::to_string(loaded_->generation));
-      notifier_.notify("READY=1\nSTATUS=serving generation " + std::to_string(loaded_->generation));
-    }
-    if (reload_again_) {
-      reload_again_ = false;
-      reload();
-    }
-  }
-
-  void reload_failed() {
-    observability_.config_failed();
-    log::error("reload failed; still serving generation " + std::to_string(loaded_->generation));
-  }
-
-  void publish(std::shared_ptr<const healthcheck::HealthState> health) {
-    store_.publish(build_snapshot(loaded_, std::move(health), &query_metrics_));
-    reclaim();
-  }
-
-  // Frees replaced snapshots here, on the control thread, once no query holds them;
-  // a query lasts microseconds, so a retry soon after frees what is left.
-  void reclaim() {
-    if (store_.reclaim() == 0) return;
-    reclaim_timer_.expires_after(kReclaimRetry);
-    reclaim_timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) reclaim();
-    });
-  }
-
-  boost::asio::io_context& io_;
-  const ServiceNotifier& notifier_;
-  std::string path_;
-  std::shared_ptr<const LoadedConfig> loaded_;
-  SnapshotStore& store_;
-  metrics::QueryMetrics& query_metrics_;
-  boost::asio::steady_timer reclaim_timer_;
-  healthcheck::Checker checker_;
-  Observability observability_;
-  // The reload in progress, if any; the flags are only touched on the control thread.
-  std::thread loader_;
-  bool loading_ = false;
-  bool reload_again_ = false;
-  bool stopping_ = false;
-  bool stopped_ = false;
+// Where the control socket goes: the command line wins over the configuration.
+struct ControlPaths {
+  std::string socket;
+  bool socket_required;  // named explicitly: failing to create it fails the start
+  std::string state_dir;
 };
+
+ControlPaths control_paths(const CommandLine& cl, const zones::ServerConfig& server) {
+  ControlPaths paths{server.control_socket, server.control_socket_set, server.state_dir};
+  if (cl.control_socket_given) {
+    paths.socket = cl.control_socket;
+    paths.socket_required = true;
+  }
+  if (!cl.state_dir.empty()) paths.state_dir = cl.state_dir;
+  return paths;
+}
 
 }  // namespace
 
 int run_serve(const CommandLine& cl, std::ostream& err) {
   auto loaded = load_or_report(cl.config_path, 1, err);
   if (!loaded) return 1;
+  ControlPaths paths = control_paths(cl, loaded->config.server);
+  AdminState admin(paths.state_dir);
+  try {
+    admin.load();
+  } catch (const std::exception& e) {
+    err << "geosteer serve: " << e.what() << "\n";
+    return 1;
+  }
 
   boost::asio::io_context control_io;
   ServiceNotifier notifier = ServiceNotifier::from_environment();
@@ -288,7 +181,8 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
                         listen_list(loaded->config) + " (udp+tcp), identity " +
                         loaded->config.server.identity;
   // Control owns the configuration from here: a reload must be able to free it.
-  Control control(control_io, cl.config_path, std::move(loaded), store, query_metrics, notifier);
+  Control control(control_io, cl.config_path, std::move(loaded), store, query_metrics, notifier,
+                  std::move(admin));
   SnapshotHandler handler(store, query_metrics);
   std::unique_ptr<dns::Server> server;
   try {
@@ -302,19 +196,45 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
   Watchdog watchdog(control_io, notifier, server->bound_udp());
 
   // Signals, reloads and probes run on the control thread, never on a query thread.
-  // SIGTERM (a service manager, an orchestrator) drains: /healthz turns 503 and
-  // queries are answered for server.drain_time more, so that what routes clients
-  // here can move them first. SIGINT (Ctrl-C at a terminal), a second signal, or a
-  // drain time of 0 stop at once. Either way, TCP queries in progress are answered.
+  // SIGTERM (a service manager, an orchestrator) and `ctl stop` drain: /healthz
+  // turns 503 and queries are answered for server.drain_time more, so that what
+  // routes clients here can move them first. SIGINT (Ctrl-C at a terminal), a
+  // second stop, or a drain time of 0 stop at once. Either way, TCP queries in
+  // progress are answered.
   boost::asio::signal_set signals(control_io, SIGINT, SIGTERM, SIGHUP);
   boost::asio::steady_timer drain_timer(control_io);
-  bool stopping = false;
+  bool stopping = false;  // draining
+  bool ended = false;     // the sockets are closing
+  std::function<void(const std::string& why, bool at_once)> stop;
+  ControlSocket control_socket(control_io, [&](const std::vector<std::string>& words,
+                                               const ControlSocket::Reply& reply) {
+    handle_control(control, words, reply, [&] { stop("ctl stop", false); });
+  });
   auto stop_now = [&] {
+    ended = true;
     drain_timer.cancel();
     signals.cancel();
+    control_socket.close();
     watchdog.stop();
     control.stop();
     server->stop();
+  };
+  stop = [&](const std::string& why, bool at_once) {
+    auto drain = control.drain_time();
+    if (stopping || at_once || drain.count() == 0) {
+      log::info("stopping (" + why + ")");
+      return stop_now();
+    }
+    stopping = true;
+    log::info("stopping (" + why + "): /healthz answers 503, queries are answered for " +
+              std::to_string(drain.count()) + " ms more (another stop ends it at once)");
+    control.begin_stop();
+    drain_timer.expires_after(drain);
+    drain_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      log::info("drain time over; stopping");
+      stop_now();
+    });
   };
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int signal) {
@@ -322,29 +242,26 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
         if (signal == SIGHUP) {
           if (stopping) log::info("reload: ignored while stopping");
           else control.reload();
-          signals.async_wait(on_signal);
-          return;
+        } else {
+          stop("signal " + std::to_string(signal), signal == SIGINT);
         }
-        auto drain = control.drain_time();
-        if (stopping || signal == SIGINT || drain.count() == 0) {
-          log::info("stopping on signal " + std::to_string(signal));
-          stop_now();
-          return;
-        }
-        stopping = true;
-        log::info("stopping on signal " + std::to_string(signal) + ": /healthz answers 503, " +
-                  "queries are answered for " + std::to_string(drain.count()) +
-                  " ms more (another signal stops at once)");
-        control.begin_stop();
-        drain_timer.expires_after(drain);
-        drain_timer.async_wait([&](const boost::system::error_code& timer_ec) {
-          if (timer_ec) return;
-          log::info("drain time over; stopping");
-          stop_now();
-        });
-        signals.async_wait(on_signal);
+        if (!ended) signals.async_wait(on_signal);  // a second stop, or reloads, may follow
       };
   signals.async_wait(on_signal);
+
+  if (!paths.socket.empty()) {
+    try {
+      control_socket.open(paths.socket);
+      log::info("control socket " + paths.socket);
+    } catch (const std::system_error& e) {
+      if (paths.socket_required || e.code().value() == EADDRINUSE) {
+        err << "geosteer serve: " << e.what() << "\n";
+        return 1;
+      }
+      log::warning(std::string(e.what()) + "; geosteer ctl will not reach this server " +
+                   "(set server.control_socket, or --control-socket)");
+    }
+  }
   // Every listener is bound and the first snapshot published: queries that arrive
   // now wait in the sockets' queues for the query threads starting below.
   watchdog.start();

@@ -90,11 +90,11 @@ size_t SteeringAnswers::explain(int service, const dns::ClientSubnet& client,
 
 Snapshot::Snapshot(std::shared_ptr<const LoadedConfig> loaded_in,
                    std::shared_ptr<const healthcheck::HealthState> health,
-                   metrics::QueryMetrics* metrics)
+                   metrics::QueryMetrics* metrics, std::vector<bool> drained)
     : loaded(std::move(loaded_in)),
       config(loaded->config),
       generation(loaded->generation),
-      engine(loaded->steering, std::move(health)),
+      engine(loaded->steering, std::move(health), std::move(drained)),
       counters(metrics ? std::optional<SteeringCounters>(std::in_place, *metrics, *loaded)
                        : std::nullopt),
       answers(engine, counters ? &*counters : nullptr),

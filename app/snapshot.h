@@ -69,9 +69,10 @@ class SteeringAnswers : public dns::DynamicAnswers {
 
 struct Snapshot {
   // `metrics` may be null: the snapshot's answers are then not counted.
+  // `drained`: mirrors taken out at run time (geosteer ctl drain), by index.
   Snapshot(std::shared_ptr<const LoadedConfig> loaded,
            std::shared_ptr<const healthcheck::HealthState> health,
-           metrics::QueryMetrics* metrics = nullptr);
+           metrics::QueryMetrics* metrics = nullptr, std::vector<bool> drained = {});
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
 

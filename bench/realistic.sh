@@ -164,7 +164,7 @@ start_geosteer() {  # key answers port
     -e "s|^\( *answers:\) 2$|\1 $answers|" "$BENCH/geosteer.yaml.in" >"$dir/geosteer.yaml"
   grep -q "^ *answers: $answers$" "$dir/geosteer.yaml" || die "geosteer.yaml.in: no 'answers: 2' line to change"
   STARTED[$key]=$(date +%s.%N)
-  "$GEOSTEER" serve -c "$dir/geosteer.yaml" >"$dir/log" 2>&1 &
+  "$GEOSTEER" serve -c "$dir/geosteer.yaml" --control-socket "$dir/control.sock" --state-dir "$dir/state" >"$dir/log" 2>&1 &
   PID[$key]=$!; PORT[$key]=$port; SERVER_PIDS+=("$!")
 }
 start_gdnsd() {  # key auto_dc_limit port

@@ -106,7 +106,7 @@ start_geosteer() {  # key threads port
   mkdir -p "$dir"
   sed -e "s|@PORT@|$port|" -e "s|@THREADS@|$threads|" -e "s|@GEOIP@|$GEOIP|" \
     "$BENCH/geosteer.yaml.in" >"$dir/geosteer.yaml"
-  "$GEOSTEER" serve -c "$dir/geosteer.yaml" >"$dir/log" 2>&1 &
+  "$GEOSTEER" serve -c "$dir/geosteer.yaml" --control-socket "$dir/control.sock" --state-dir "$dir/state" >"$dir/log" 2>&1 &
   PID[$key]=$!; PORT[$key]=$port; SERVER_PIDS+=("$!")
 }
 start_gdnsd() {  # key threads port

@@ -77,6 +77,11 @@ struct ServerConfig {
   // queries are still answered this long, so that load balancers and routers move
   // clients away before the sockets close.
   std::chrono::milliseconds drain_time{5000};
+  // `geosteer ctl` talks to the server here (a Unix socket, mode 0660); empty: none.
+  std::string control_socket = "/run/geosteer/control.sock";
+  bool control_socket_set = false;  // written in the file: failing to create it is an error
+  // What the server keeps across restarts: the drains of `geosteer ctl drain`.
+  std::string state_dir = "/var/lib/geosteer";
 };
 
 struct MetricsConfig {

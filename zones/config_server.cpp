@@ -58,7 +58,7 @@ void ConfigParser::parse_server(const YAML::Node& node, ServerConfig& server) {
   auto f = fields(node, "server",
                   {"listen", "identity", "tcp_idle_timeout", "tcp_io_timeout",
                    "tcp_max_connections", "max_udp_payload", "threads", "rate_limit",
-                   "cookie_secret", "drain_time"});
+                   "cookie_secret", "drain_time", "control_socket", "state_dir"});
   if (!f) return;
   if (const Entry* e = f->find("listen")) parse_listen(e->value, server.listen);
   if (const Entry* e = f->find("identity")) {
@@ -75,6 +75,26 @@ void ConfigParser::parse_server(const YAML::Node& node, ServerConfig& server) {
   set_integer(*f, "threads", 0, 256, server.threads);
   if (const Entry* e = f->find("rate_limit")) parse_rate_limit(e->value, server.rate_limit);
   if (const Entry* e = f->find("cookie_secret")) parse_cookie_secret(e->value, server);
+  if (const Entry* e = f->find("control_socket")) {
+    if (auto v = scalar(e->value, "'control_socket'")) {
+      if (!v->empty() && (*v)[0] != '/') {
+        error(e->value, "'control_socket' must be an absolute path, or \"\" for none",
+              "e.g. control_socket: /run/geosteer/control.sock");
+      } else {
+        server.control_socket = *v;
+        server.control_socket_set = true;
+      }
+    }
+  }
+  if (const Entry* e = f->find("state_dir")) {
+    if (auto v = scalar(e->value, "'state_dir'")) {
+      if (v->empty() || (*v)[0] != '/') {
+        error(e->value, "'state_dir' must be an absolute path", "e.g. state_dir: /var/lib/geosteer");
+      } else {
+        server.state_dir = *v;
+      }
+    }
+  }
   if (const Entry* e = f->find("drain_time")) {
     if (auto d = duration(e->value, "'drain_time'", /*zero_allowed=*/true)) {
       if (*d > std::chrono::minutes(10)) {

@@ -293,7 +293,7 @@ mirrors:
   - {id: berlin, url: "http://127.0.0.2/", ipv4: [127.0.0.2], location: {lat: 52.52, lon: 13.40}}
   - {id: tokyo,  url: "http://127.0.0.3/", ipv4: [127.0.0.3], location: {lat: 35.68, lon: 139.69}}
 EOF
-in_ns "$geosteer" serve -c "$work/geosteer.yaml" >"$work/geosteer.log" 2>&1 &
+in_ns "$geosteer" serve -c "$work/geosteer.yaml" --control-socket "$work/control.sock" --state-dir "$work/state" >"$work/geosteer.log" 2>&1 &
 geosteer_pid=$!
 
 scrape() { in_ns curl -sf --max-time 2 http://127.0.0.1:9153/metrics >"$work/metrics.txt"; }

@@ -151,7 +151,7 @@ mirrors:
   - {id: amsterdam, url: "http://198.18.10.2/", ipv4: [198.18.10.2], location: {lat: 52.37, lon: 4.90}}
   - {id: tokyo,     url: "http://198.18.10.3/", ipv4: [198.18.10.3], location: {lat: 35.68, lon: 139.69}}
 EOF
-ip netns exec "$(ns dns)" "$geosteer" serve -c "$work/geosteer.yaml" >"$work/geosteer.log" 2>&1 &
+ip netns exec "$(ns dns)" "$geosteer" serve -c "$work/geosteer.yaml" --control-socket "$work/control.sock" --state-dir "$work/state" >"$work/geosteer.log" 2>&1 &
 geosteer_pid=$!
 
 # ---------------------------------------------------------------- the resolver

@@ -82,7 +82,7 @@ config 1 >"$work/geosteer.yaml"
 
 # WATCHDOG_USEC as systemd sets it for WatchdogSec=0.6: a ping every 300 ms.
 ip netns exec "$netns" env NOTIFY_SOCKET="$work/notify" WATCHDOG_USEC=600000 \
-  "$geosteer" serve -c "$work/geosteer.yaml" >"$work/geosteer.log" 2>&1 &
+  "$geosteer" serve -c "$work/geosteer.yaml" --control-socket "$work/control.sock" --state-dir "$work/state" >"$work/geosteer.log" 2>&1 &
 geosteer_pid=$!
 
 # Waits until a notification matching REGEX arrives after line FROM; prints its line number.

@@ -140,6 +140,12 @@ std::string expand(std::string text, uint16_t port, uint16_t metrics_port) {
 
 GeosteerServer::GeosteerServer(const std::string& config_text) {
   log_path_ = temp_dir() + "/geosteer.log";
+  // Each server its own, though a test process shares one temporary directory.
+  static int servers = 0;
+  std::string own = temp_dir() + "/server-" + std::to_string(++servers);
+  fs::create_directories(own);
+  control_socket_ = own + "/control.sock";
+  state_dir_ = own + "/state";
   // A port found free can be taken by another test process before geosteer binds
   // it; such a start is retried on other ports, any other failure is reported.
   for (int attempt = 1;; ++attempt) {
@@ -161,8 +167,10 @@ void GeosteerServer::start_process() {
   if (pid_ == 0) {
     FILE* log = freopen(log_path_.c_str(), "w", stderr);
     (void)log;
+    // The test's own control socket and state: tests run side by side.
     execl(GEOSTEER_BINARY, GEOSTEER_BINARY, "serve", "-c", config_path_.c_str(), "--log-level",
-          "debug", static_cast<char*>(nullptr));
+          "debug", "--control-socket", control_socket_.c_str(), "--state-dir", state_dir_.c_str(),
+          static_cast<char*>(nullptr));
     _exit(127);
   }
 }
@@ -190,6 +198,16 @@ int GeosteerServer::stop_process(std::chrono::milliseconds patience) {
 }
 
 int GeosteerServer::stop(std::chrono::milliseconds patience) { return stop_process(patience); }
+
+CommandResult GeosteerServer::ctl(const std::string& args) const {
+  return run_command(std::string(GEOSTEER_BINARY) + " ctl -s " + control_socket_ + " " + args);
+}
+
+void GeosteerServer::restart() {
+  stop_process();
+  start_process();
+  if (!wait_until_answering()) throw std::runtime_error("geosteer did not start again; its log:\n" + log());
+}
 
 int GeosteerServer::wait_exit(std::chrono::milliseconds patience) {
   if (pid_ <= 0) return -1;

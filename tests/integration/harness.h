@@ -62,6 +62,12 @@ class GeosteerServer {
   // its exit status, or -1 when it did not exit within `patience` (it is killed) or
   // died of a signal.
   int wait_exit(std::chrono::milliseconds patience);
+  // `geosteer ctl -s <this server's control socket> ARGS`.
+  CommandResult ctl(const std::string& args) const;
+  const std::string& control_socket() const { return control_socket_; }
+  const std::string& state_dir() const { return state_dir_; }
+  // Stops the process at once and starts it again on the same files and ports.
+  void restart();
 
   // `dig @ADDRESS -p PORT ARGS`; address 127.0.0.1 unless `at` is given.
   std::string dig(const std::string& args, const std::string& at = "127.0.0.1") const;
@@ -78,6 +84,8 @@ class GeosteerServer {
   uint16_t metrics_port_ = 0;
   std::string config_path_;
   std::string log_path_;
+  std::string control_socket_;
+  std::string state_dir_;
   pid_t pid_ = -1;
 };
 

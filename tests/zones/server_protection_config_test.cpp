@@ -144,5 +144,29 @@ TEST(ConfigDrainTime, LongerThanTenMinutesIsAnError) {
             "stop at once)");
 }
 
+TEST(ConfigControlSocket, IsUnderRunGeosteerByDefault) {
+  auto server = parse_config_text(config(""), "test.yaml").server;
+  EXPECT_EQ(server.control_socket, "/run/geosteer/control.sock");
+  EXPECT_FALSE(server.control_socket_set);
+  EXPECT_EQ(server.state_dir, "/var/lib/geosteer");
+}
+
+TEST(ConfigControlSocket, AnEmptyPathMeansNone) {
+  auto server = parse_config_text(config("control_socket: \"\""), "test.yaml").server;
+  EXPECT_EQ(server.control_socket, "");
+  EXPECT_TRUE(server.control_socket_set);
+}
+
+TEST(ConfigControlSocket, ARelativePathIsAnError) {
+  EXPECT_EQ(only_error(config("control_socket: geosteer.sock")),
+            "test.yaml:1:26: error: 'control_socket' must be an absolute path, or \"\" for none "
+            "(e.g. control_socket: /run/geosteer/control.sock)");
+}
+
+TEST(ConfigStateDir, ARelativePathIsAnError) {
+  EXPECT_EQ(only_error(config("state_dir: state")),
+            "test.yaml:1:21: error: 'state_dir' must be an absolute path (e.g. state_dir: /var/lib/geosteer)");
+}
+
 }  // namespace
 }  // namespace geosteer::zones
