@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -115,6 +116,12 @@ ControlSocket::ControlSocket(asio::io_context& io, Handler handler)
 ControlSocket::~ControlSocket() { close(); }
 
 void ControlSocket::open(const std::string& path) {
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+    throw std::system_error(ENAMETOOLONG, std::generic_category(),
+                            "control socket " + path + ": longer than the " +
+                                std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
+                                " bytes a socket address holds");
+  }
   std::error_code fs_error;
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, fs_error);

@@ -1,6 +1,7 @@
 // `geosteer ctl`: one command to a running server over its control socket.
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 
 #include <ostream>
 #include <string>
@@ -22,6 +23,10 @@ constexpr int kReplyTimeoutSeconds = 300;
 
 int run_ctl(const CommandLine& cl, std::ostream& out, std::ostream& err) {
   const std::string path = cl.control_socket.empty() ? kDefaultSocket : cl.control_socket;
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+    err << "geosteer ctl: " << path << " is longer than a socket address holds\n";
+    return 2;
+  }
   asio::io_context io;
   local::socket socket(io);
   boost::system::error_code ec;

@@ -198,9 +198,9 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
   // Signals, reloads and probes run on the control thread, never on a query thread.
   // SIGTERM (a service manager, an orchestrator) and `ctl stop` drain: /healthz
   // turns 503 and queries are answered for server.drain_time more, so that what
-  // routes clients here can move them first. SIGINT (Ctrl-C at a terminal), a
-  // second stop, or a drain time of 0 stop at once. Either way, TCP queries in
-  // progress are answered.
+  // routes clients here can move them first, and TCP queries in progress are
+  // answered. A drain time of 0 skips the drain. SIGINT (Ctrl-C at a terminal) and
+  // a second stop end everything at once.
   boost::asio::signal_set signals(control_io, SIGINT, SIGTERM, SIGHUP);
   boost::asio::steady_timer drain_timer(control_io);
   bool stopping = false;  // draining
@@ -210,20 +210,22 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
                                                const ControlSocket::Reply& reply) {
     handle_control(control, words, reply, [&] { stop("ctl stop", false); });
   });
-  auto stop_now = [&] {
+  // At once: the sockets close, and TCP queries in progress are answered unless
+  // the stop was asked for at once (SIGINT, a second stop).
+  auto stop_now = [&](dns::Server::Stop how) {
     ended = true;
     drain_timer.cancel();
     signals.cancel();
     control_socket.close();
     watchdog.stop();
     control.stop();
-    server->stop();
+    server->stop(how);
   };
   stop = [&](const std::string& why, bool at_once) {
     auto drain = control.drain_time();
     if (stopping || at_once || drain.count() == 0) {
       log::info("stopping (" + why + ")");
-      return stop_now();
+      return stop_now(stopping || at_once ? dns::Server::Stop::Now : dns::Server::Stop::FinishInFlight);
     }
     stopping = true;
     log::info("stopping (" + why + "): /healthz answers 503, queries are answered for " +
@@ -233,7 +235,7 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
     drain_timer.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
       log::info("drain time over; stopping");
-      stop_now();
+      stop_now(dns::Server::Stop::FinishInFlight);
     });
   };
   std::function<void(const boost::system::error_code&, int)> on_signal =

@@ -350,9 +350,18 @@ void Server::run() {
   for (auto& t : threads) t.join();
 }
 
-void Server::stop() {
+void Server::stop(Stop how) {
   for (auto& worker : impl_->workers) {
-    asio::post(worker->io, [&w = *worker, io_timeout = impl_->options.tcp_io_timeout] {
+    asio::post(worker->io, [&w = *worker, io_timeout = impl_->options.tcp_io_timeout, how] {
+      if (how == Stop::Now) {
+        w.stopping = true;
+        w.finish_timer.cancel();
+        for (auto& u : w.udp) u->close();
+        for (auto& t : w.tcp) t->close();
+        w.tcp_thread->close_all();
+        w.io.stop();
+        return;
+      }
       if (w.stopping) return;
       w.stopping = true;
       for (auto& u : w.udp) u->close();

@@ -50,10 +50,12 @@ class Server {
   // Serves until stop(); runs the query threads and returns when they have ended.
   void run();
   // Stops reading queries: UDP sockets and TCP listeners close at once, idle TCP
-  // connections too, and a TCP connection in the middle of a message closes once
-  // its response is written (at most its I/O timeout later); run() then returns.
-  // Safe from any thread and from signal-handling code running on an Asio context.
-  void stop();
+  // connections too, and (FinishInFlight) a TCP connection in the middle of a message
+  // closes once its response is written, at most its I/O timeout later, or (Now) at
+  // once; run() then returns. Safe from any thread and from signal-handling code
+  // running on an Asio context.
+  enum class Stop { FinishInFlight, Now };
+  void stop(Stop how = Stop::FinishInFlight);
 
   // Actual bound ports (useful when a port 0 was asked for), in listen order.
   std::vector<Endpoint> bound_udp() const;

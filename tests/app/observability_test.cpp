@@ -115,9 +115,8 @@ TEST_F(ObservabilityTest, UnknownPathIsNotFound) {
 }
 
 TEST_F(ObservabilityTest, StatusModelMarksDrainedMirrorsWhateverTheirHealth) {
-  auto loaded = std::make_shared<LoadedConfig>(*snapshot->loaded);
-  loaded->config.mirrors[0].drain = true;
-  snapshot = build_snapshot(loaded, nullptr);
+  // Drained at run time (geosteer ctl drain); `drain: true` reaches the engine the same way.
+  snapshot = build_snapshot(snapshot->loaded, nullptr, nullptr, {snapshot->config.mirrors[0].id});
   metrics::StatusModel model = observability.status_model();
   ASSERT_EQ(model.mirrors.size(), 8u);
   EXPECT_EQ(model.mirrors[0].state, "drained");

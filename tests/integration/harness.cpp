@@ -140,11 +140,12 @@ std::string expand(std::string text, uint16_t port, uint16_t metrics_port) {
 
 GeosteerServer::GeosteerServer(const std::string& config_text) {
   log_path_ = temp_dir() + "/geosteer.log";
-  // Each server its own, though a test process shares one temporary directory.
+  // Each server its own, though a test process shares one temporary directory; the
+  // socket's path is kept short (a socket address holds 107 bytes).
   static int servers = 0;
   std::string own = temp_dir() + "/server-" + std::to_string(++servers);
   fs::create_directories(own);
-  control_socket_ = own + "/control.sock";
+  control_socket_ = "/tmp/gs-" + std::to_string(getpid()) + "-" + std::to_string(servers) + ".sock";
   state_dir_ = own + "/state";
   // A port found free can be taken by another test process before geosteer binds
   // it; such a start is retried on other ports, any other failure is reported.
@@ -175,7 +176,11 @@ void GeosteerServer::start_process() {
   }
 }
 
-GeosteerServer::~GeosteerServer() { stop_process(); }
+GeosteerServer::~GeosteerServer() {
+  stop_process();
+  std::error_code ignored;
+  fs::remove(control_socket_, ignored);  // left behind when the process had to be killed
+}
 
 int GeosteerServer::stop_process(std::chrono::milliseconds patience) {
   if (pid_ <= 0) return -1;
@@ -250,7 +255,10 @@ void GeosteerServer::rewrite_config(const std::string& config_text) {
   std::ofstream(config_path_) << expand(config_text, port_, metrics_port_);
 }
 
-void GeosteerServer::send_signal(int signal) { kill(pid_, signal); }
+// Never kill(-1, ...): as root that signals every process on the machine.
+void GeosteerServer::send_signal(int signal) {
+  if (pid_ > 0) kill(pid_, signal);
+}
 
 std::string GeosteerServer::log() const {
   std::ifstream in(log_path_);
