@@ -221,6 +221,15 @@ std::optional<std::string> Control::set_drained(const std::string& mirror, bool 
   return std::nullopt;
 }
 
+std::optional<std::string> Control::set_withdrawn_by_operator(bool withdrawn) {
+  try {
+    admin_.set_withdrawn(withdrawn);
+  } catch (const std::exception& e) {
+    return std::string(e.what()) + "; nothing changed";
+  }
+  return std::nullopt;
+}
+
 void Control::publish(std::shared_ptr<const healthcheck::HealthState> health) {
   store_.publish(build_snapshot(loaded_, std::move(health), &query_metrics_, admin_.drained()));
   reclaim();
@@ -245,7 +254,7 @@ std::string Control::status_text() {
       << "generation " << model.generation << " of " << path_ << ", up "
       << healthcheck::format_duration(uptime) << (stopping_ ? ", stopping" : "") << "\n"
       << "probes " << (model.probes_enabled ? "on" : "off (every mirror counts as up)") << "\n"
-      << "anycast: not configured\n";
+      << "anycast: " << (anycast_status_ ? anycast_status_() : std::string("not configured")) << "\n";
   for (const ServiceView& service : service_views(*snapshot, model)) {
     out << "\nservice " << service.name << "  A from " << service.tier_a << ", AAAA from "
         << service.tier_aaaa << "\n";
@@ -269,7 +278,8 @@ std::string Control::status_json() {
   std::ostringstream out;
   out << "{\"generation\":" << model.generation << ",\"config\":" << json_string(path_)
       << ",\"uptime_seconds\":" << uptime.count() << ",\"stopping\":" << (stopping_ ? "true" : "false")
-      << ",\"anycast\":null,\"services\":[";
+      << ",\"anycast\":" << (anycast_status_ ? json_string(anycast_status_()) : std::string("null"))
+      << ",\"services\":[";
   bool first_service = true;
   for (const ServiceView& service : service_views(*snapshot, model)) {
     out << (first_service ? "" : ",") << "{\"name\":" << json_string(service.name)

@@ -63,6 +63,14 @@ class Control {
 
   std::chrono::milliseconds drain_time() const { return loaded_->config.server.drain_time; }
 
+  // Anycast, when configured: its line in `ctl status`, the metric, and the
+  // operator's withdraw kept with the drains.
+  void set_anycast_status(std::function<std::string()> status) { anycast_status_ = std::move(status); }
+  void anycast_changed(bool announced) { observability_.set_anycast_announced(announced); }
+  bool withdrawn_by_operator() const { return admin_.withdrawn(); }
+  // An error message, or nothing when saved.
+  std::optional<std::string> set_withdrawn_by_operator(bool withdrawn);
+
  private:
   struct Loaded {
     std::shared_ptr<const LoadedConfig> config;  // null when the file cannot be used
@@ -93,6 +101,7 @@ class Control {
   std::vector<ReloadDone> waiting_for_next_load_;
   bool stopping_ = false;
   bool stopped_ = false;
+  std::function<std::string()> anycast_status_;
 };
 
 }  // namespace geosteer::app

@@ -248,6 +248,12 @@ std::vector<MetricFamily> Observability::mirror_gauges() {
 std::string Observability::metrics_text() {
   std::vector<MetricFamily> families = registry_->Collect();
   for (auto& family : mirror_gauges()) families.push_back(std::move(family));
+  if (anycast_announced_) {
+    MetricFamily announced = gauge_family(
+        "geosteer_anycast_announced", "1 while this node announces its anycast prefixes through BIRD");
+    add_sample(announced, {}, *anycast_announced_ ? 1 : 0);
+    families.push_back(std::move(announced));
+  }
   for (auto& family : steering_map_gauges(*snapshot_()->loaded)) families.push_back(std::move(family));
   for (auto& family : query_metrics_.collect()) families.push_back(std::move(family));
   return prometheus::TextSerializer().Serialize(families);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <prometheus/counter.h>
@@ -46,6 +47,8 @@ class Observability {
                     const healthcheck::MirrorHealth& before, const healthcheck::MirrorHealth& after);
   // /healthz answers 200 only while serving.
   void set_serving(bool serving) { serving_ = serving; }
+  // With anycast: whether this node announces its prefixes (geosteer_anycast_announced).
+  void set_anycast_announced(bool announced) { anycast_announced_ = announced; }
 
   // The page and the exposition as the HTTP side serves them (also for tests).
   metrics::HttpResponse handle(std::string_view path);
@@ -62,6 +65,7 @@ class Observability {
   SnapshotSource snapshot_;
   HealthSource health_;
   bool serving_ = false;
+  std::optional<bool> anycast_announced_;  // absent without anycast
   std::unique_ptr<metrics::HttpServer> http_;
   boost::asio::steady_timer sampler_;
   std::chrono::seconds share_window_{300};

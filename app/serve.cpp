@@ -6,6 +6,7 @@
 #include "app/commands.h"
 #include "app/loader.h"
 #include "app/control.h"
+#include "app/anycast_node.h"
 #include "app/control_socket.h"
 #include "app/watchdog.h"
 #include "common/asio.h"
@@ -104,7 +105,7 @@ void raise_open_files_limit(const zones::Config& config) {
 
 
 // `geosteer ctl COMMAND` on the server's side; `stop` is the server's stop sequence.
-void handle_control(Control& control, const std::vector<std::string>& words,
+void handle_control(Control& control, AnycastNode* anycast, const std::vector<std::string>& words,
                     const ControlSocket::Reply& reply, const std::function<void()>& stop) {
   const std::string& command = words[0];
   auto arguments = words.size() - 1;
@@ -129,7 +130,12 @@ void handle_control(Control& control, const std::vector<std::string>& words,
     return error ? reply(false, *error + "\n") : reply(true, command + "ed " + words[1] + "\n");
   }
   if (command == "withdraw" || command == "announce") {
-    return reply(false, "anycast is not configured on this node\n");
+    if (arguments != 0) return usage(command);
+    if (anycast == nullptr) return reply(false, "anycast is not configured on this node\n");
+    const bool withdraw = command == "withdraw";
+    if (auto error = control.set_withdrawn_by_operator(withdraw)) return reply(false, *error + "\n");
+    anycast->set_withdrawn_by_operator(withdraw);
+    return reply(true, anycast->status() + "\n");
   }
   if (command == "stop") {
     if (arguments != 0) return usage("stop");
@@ -194,6 +200,13 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
     return 1;
   }
   Watchdog watchdog(control_io, notifier, server->bound_udp());
+  std::optional<AnycastNode> anycast;
+  if (const auto& config = store.current()->config.anycast; config.enabled) {
+    anycast.emplace(control_io, config, server->bound_udp(), control.withdrawn_by_operator(),
+                    [&control](bool announced) { control.anycast_changed(announced); });
+    control.set_anycast_status([&anycast] { return anycast->status(); });
+    control.anycast_changed(false);
+  }
 
   // Signals, reloads and probes run on the control thread, never on a query thread.
   // SIGTERM (a service manager, an orchestrator) and `ctl stop` drain: /healthz
@@ -208,7 +221,7 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
   std::function<void(const std::string& why, bool at_once)> stop;
   ControlSocket control_socket(control_io, [&](const std::vector<std::string>& words,
                                                const ControlSocket::Reply& reply) {
-    handle_control(control, words, reply, [&] { stop("ctl stop", false); });
+    handle_control(control, anycast ? &*anycast : nullptr, words, reply, [&] { stop("ctl stop", false); });
   });
   // At once: the sockets close, and TCP queries in progress are answered unless
   // the stop was asked for at once (SIGINT, a second stop).
@@ -218,6 +231,7 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
     signals.cancel();
     control_socket.close();
     watchdog.stop();
+    if (anycast) anycast->stop();
     control.stop();
     server->stop(how);
   };
@@ -230,6 +244,7 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
     stopping = true;
     log::info("stopping (" + why + "): /healthz answers 503, queries are answered for " +
               std::to_string(drain.count()) + " ms more (another stop ends it at once)");
+    if (anycast) anycast->withdraw_for_stop();  // routers move clients while this node still answers
     control.begin_stop();
     drain_timer.expires_after(drain);
     drain_timer.async_wait([&](const boost::system::error_code& ec) {
@@ -267,6 +282,7 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
   // Every listener is bound and the first snapshot published: queries that arrive
   // now wait in the sockets' queues for the query threads starting below.
   watchdog.start();
+  if (anycast) anycast->start();
   notifier.notify("READY=1\nSTATUS=serving " + started);
   std::thread control_thread([&] { control_io.run(); });
 

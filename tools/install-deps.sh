@@ -15,6 +15,8 @@ packages=(
   unbound
   # the service manager test silences a listener with nftables in its own namespace
   nftables
+  # anycast: BIRD 2, which geosteer enables and disables, in the BGP test and its own
+  bird2
   # guix.scm and the Guix System service are read with Guile (Guix cannot run here)
   guile-3.0
   # status page and metrics checks: a real Prometheus parser and a headless browser

@@ -148,6 +148,18 @@ struct MirrorConfig {
   SourcePos pos;
 };
 
+// Anycast: this node announces the service prefixes through BIRD 2 while it
+// answers, and withdraws them when it does not (README.md, "Anycast").
+struct AnycastConfig {
+  bool enabled = false;  // an anycast: block is present
+  std::vector<IpPrefix> prefixes;  // announced by the BIRD protocol; for logs and status
+  std::string bird_socket = "/run/bird/bird.ctl";
+  // The BIRD protocols to enable and disable, e.g. a static one per address family.
+  std::vector<std::string> protocols;
+  std::chrono::milliseconds check_interval{1000};  // self-check of every listener
+  SourcePos pos;
+};
+
 struct Config {
   std::string path;
   ServerConfig server;
@@ -156,6 +168,7 @@ struct Config {
   std::vector<MirrorConfig> mirrors;
   healthcheck::CheckerSettings checker;  // global healthcheck.concurrency
   MetricsConfig metrics;
+  AnycastConfig anycast;
 
   const MirrorConfig* find_mirror(std::string_view id) const;
 };

@@ -172,6 +172,7 @@ class ConfigParser {
   void parse_exempt(const YAML::Node& node, std::vector<IpPrefix>& exempt);
   void parse_cookie_secret(const YAML::Node& node, ServerConfig& server);
   void parse_metrics(const YAML::Node& node, MetricsConfig& metrics);
+  void parse_anycast(const YAML::Node& node, AnycastConfig& anycast);
   void parse_listen(const YAML::Node& node, std::vector<ListenAddress>& listen);
   std::optional<ListenAddress> parse_listen_address(const YAML::Node& node,
                                                    bool allow_any_port = false);

@@ -32,7 +32,7 @@ Config ConfigParser::parse(const YAML::Node& root) {
     return config;
   }
   auto top = fields(root, "the configuration",
-                    {"server", "geoip", "zones", "mirrors", "healthcheck", "metrics"});
+                    {"server", "geoip", "zones", "mirrors", "healthcheck", "metrics", "anycast"});
   if (!top) return config;
   if (const Entry* e = top->find("server")) parse_server(e->value, config.server);
   if (const Entry* e = required(*top, "geoip", "the configuration")) {
@@ -49,6 +49,7 @@ Config ConfigParser::parse(const YAML::Node& root) {
   resolve_probes(config.mirrors);
   config.checker.enabled = any_healthcheck_;
   if (const Entry* e = top->find("metrics")) parse_metrics(e->value, config.metrics);
+  if (const Entry* e = top->find("anycast")) parse_anycast(e->value, config.anycast);
   return config;
 }
 

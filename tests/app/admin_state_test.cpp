@@ -51,8 +51,22 @@ TEST_F(AdminStateTest, ABadLineIsNamedByFileAndLine) {
     state.load();
     FAIL() << "a bad line was accepted";
   } catch (const std::runtime_error& e) {
-    EXPECT_EQ(std::string(e.what()), dir + "/admin_state:3: expected 'drain MIRROR', got 'undrain tokyo'");
+    EXPECT_EQ(std::string(e.what()), dir + "/admin_state:3: expected 'drain MIRROR' or 'withdrawn', got 'undrain tokyo'");
   }
+}
+
+TEST_F(AdminStateTest, AWithdrawnNodeStaysWithdrawnInTheNextProcess) {
+  AdminState state(dir);
+  state.set_drained("berlin", true);
+  state.set_withdrawn(true);
+  AdminState next(dir);
+  next.load();
+  EXPECT_TRUE(next.withdrawn());
+  EXPECT_EQ(next.drained(), (std::set<std::string>{"berlin"}));
+  next.set_withdrawn(false);
+  AdminState after(dir);
+  after.load();
+  EXPECT_FALSE(after.withdrawn());
 }
 
 TEST_F(AdminStateTest, AFailedWriteChangesNothing) {
