@@ -1,5 +1,9 @@
 // `geosteer serve`: load, bind, probe mirrors, answer; SIGHUP reloads without
 // dropping a query, SIGINT/SIGTERM stop.
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
 #include <ostream>
 #include <thread>
 
@@ -12,6 +16,7 @@
 #include "common/asio.h"
 #include "common/fd_limit.h"
 #include "common/log.h"
+#include "common/privileges.h"
 #include "common/service_notify.h"
 #include "dns/server.h"
 #include "app/observability.h"
@@ -163,6 +168,39 @@ ControlPaths control_paths(const CommandLine& cl, const zones::ServerConfig& ser
   return paths;
 }
 
+// Started as root: hands the control socket and the state directory to `user` (the
+// peer check answers root and the server's user; drains are written there), then
+// becomes that user. Started
+// as `user` already: nothing to do. An error message, or nothing.
+std::optional<std::string> become_user(const std::string& user, const ControlPaths& paths) {
+  auto ids = lookup_user(user);
+  if (!ids) return "server.user: no user '" + user + "'";
+  if (::geteuid() != 0) {
+    if (::geteuid() == ids->uid) return std::nullopt;
+    return "server.user is '" + user + "', but the server was started as uid " +
+           std::to_string(::geteuid()) + ", not as root or as that user";
+  }
+  std::error_code ignored;
+  std::filesystem::create_directories(paths.state_dir, ignored);
+  std::vector<std::string> owned = {paths.state_dir, paths.state_dir + "/admin_state"};
+  // The socket, not its directory: that may be shared (/tmp). A socket the user
+  // cannot remove at exit is replaced at the next start, as one nobody answers on.
+  if (!paths.socket.empty()) owned.push_back(paths.socket);
+  for (const auto& path : owned) {
+    if (std::filesystem::exists(path, ignored) && ::chown(path.c_str(), ids->uid, ids->gid) != 0) {
+      return "cannot hand " + path + " to user '" + user + "': " + std::strerror(errno);
+    }
+  }
+  try {
+    drop_privileges(user);
+  } catch (const std::system_error& e) {
+    return std::string("cannot run as '") + user + "': " + e.what();
+  }
+  log::info("running as user " + user + " (uid " + std::to_string(ids->uid) + ", gid " +
+            std::to_string(ids->gid) + ")");
+  return std::nullopt;
+}
+
 }  // namespace
 
 int run_serve(const CommandLine& cl, std::ostream& err) {
@@ -277,6 +315,13 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
       }
       log::warning(std::string(e.what()) + "; geosteer ctl will not reach this server " +
                    "(set server.control_socket, or --control-socket)");
+    }
+  }
+  // Everything that needs root is done: become server.user before any thread runs.
+  if (const std::string& user = store.current()->config.server.user; !user.empty()) {
+    if (auto error = become_user(user, paths)) {
+      err << "geosteer serve: " << *error << "\n";
+      return 1;
     }
   }
   // Every listener is bound and the first snapshot published: queries that arrive

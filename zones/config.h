@@ -82,6 +82,9 @@ struct ServerConfig {
   bool control_socket_set = false;  // written in the file: failing to create it is an error
   // What the server keeps across restarts: the drains of `geosteer ctl drain`.
   std::string state_dir = "/var/lib/geosteer";
+  // Started as root, the server binds its sockets and then runs as this user (and
+  // its groups); empty: it stays who it was started as.
+  std::string user;
 };
 
 struct MetricsConfig {

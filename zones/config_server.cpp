@@ -1,6 +1,7 @@
 // The top level of the configuration and its server:, metrics: and geoip: sections.
 #include "zones/config_parser.h"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -59,7 +60,7 @@ void ConfigParser::parse_server(const YAML::Node& node, ServerConfig& server) {
   auto f = fields(node, "server",
                   {"listen", "identity", "tcp_idle_timeout", "tcp_io_timeout",
                    "tcp_max_connections", "max_udp_payload", "threads", "rate_limit",
-                   "cookie_secret", "drain_time", "control_socket", "state_dir"});
+                   "cookie_secret", "drain_time", "control_socket", "state_dir", "user"});
   if (!f) return;
   if (const Entry* e = f->find("listen")) parse_listen(e->value, server.listen);
   if (const Entry* e = f->find("identity")) {
@@ -84,6 +85,16 @@ void ConfigParser::parse_server(const YAML::Node& node, ServerConfig& server) {
       } else {
         server.control_socket = *v;
         server.control_socket_set = true;
+      }
+    }
+  }
+  if (const Entry* e = f->find("user")) {
+    if (auto v = scalar(e->value, "'user'")) {
+      if (::getpwnam(v->c_str()) == nullptr) {
+        error(e->value, "no user " + quoted(*v) + " on this system",
+              "create it (useradd --system geosteer), or leave 'user' out to stay who started the server");
+      } else {
+        server.user = *v;
       }
     }
   }

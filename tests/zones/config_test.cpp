@@ -175,7 +175,7 @@ TEST(ConfigErrorsReported, UnknownKeySuggestsTheClosestValidKey) {
 TEST(ConfigErrorsReported, UnknownKeyWithoutCloseMatchListsValidKeys) {
   EXPECT_EQ(only_error(config("", "", "paint: {}\n")),
             "test.yaml:10:1: error: unknown key 'paint' in the configuration (expected one of: "
-            "server, geoip, zones, mirrors, healthcheck, metrics)");
+            "server, geoip, zones, mirrors, healthcheck, metrics, anycast)");
   EXPECT_EQ(only_error(config("    colour: blue\n")),
             "test.yaml:7:5: error: unknown key 'colour' in zone (expected one of: origin, ttl, "
             "soa, ns, records, zonefile, services)");

@@ -168,5 +168,15 @@ TEST(ConfigStateDir, ARelativePathIsAnError) {
             "test.yaml:1:21: error: 'state_dir' must be an absolute path (e.g. state_dir: /var/lib/geosteer)");
 }
 
+TEST(ConfigUser, NamesAUserOfThisSystem) {
+  EXPECT_EQ(parse_config_text(config("user: nobody"), "test.yaml").server.user, "nobody");
+}
+
+TEST(ConfigUser, AnUnknownUserIsAnError) {
+  EXPECT_EQ(only_error(config("user: no-such-user-here")),
+            "test.yaml:1:16: error: no user 'no-such-user-here' on this system (create it "
+            "(useradd --system geosteer), or leave 'user' out to stay who started the server)");
+}
+
 }  // namespace
 }  // namespace geosteer::zones
