@@ -292,6 +292,9 @@ zones:
 mirrors:
   - {id: berlin, url: "http://127.0.0.2/", ipv4: [127.0.0.2], location: {lat: 52.52, lon: 13.40}}
   - {id: tokyo,  url: "http://127.0.0.3/", ipv4: [127.0.0.3], location: {lat: 35.68, lon: 139.69}}
+# Anycast, so that geosteer_anycast_announced is exposed; no BIRD answers here, so
+# the node stays withdrawn (and says why in its log).
+anycast: {prefixes: ["127.0.0.1/32"], bird_socket: "$work/no-bird.ctl", protocol: geosteer_anycast}
 EOF
 in_ns "$geosteer" serve -c "$work/geosteer.yaml" --control-socket "$work/control.sock" --state-dir "$work/state" >"$work/geosteer.log" 2>&1 &
 geosteer_pid=$!
