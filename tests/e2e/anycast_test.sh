@@ -231,12 +231,16 @@ ok "site-a announces again after three good self-checks"
 # ---------------------------------------------------------------- by hand
 in_ns site-a "$geosteer" ctl -s "$work/site-a.sock" withdraw >/dev/null || fail "ctl withdraw failed"
 wait_for_site site-b 10 "site-b after ctl withdraw at site-a"
-in_ns site-a "$geosteer" ctl -s "$work/site-a.sock" status | grep -q "^anycast: withdrawn .*withdrawn by geosteer ctl withdraw" ||
+status=$(in_ns site-a "$geosteer" ctl -s "$work/site-a.sock" status)
+grep -q "^anycast: withdrawn .*withdrawn by geosteer ctl withdraw" <<<"$status" ||
   fail "ctl status does not say site-a is withdrawn by hand"
-in_ns site-a curl -s http://127.0.0.1:9153/metrics | grep -q '^geosteer_anycast_announced 0' ||
+# (Read whole, then searched: grep -q on a pipe would cut curl off, and pipefail
+# would count that as a failure.)
+announced() { in_ns site-a curl -s http://127.0.0.1:9153/metrics | awk '/^geosteer_anycast_announced / { print $2 }'; }
+[ "$(announced)" = 0 ] ||
   fail "geosteer_anycast_announced is not 0 at site-a"
 in_ns site-a "$geosteer" ctl -s "$work/site-a.sock" announce >/dev/null || fail "ctl announce failed"
 wait_for_site site-a 10 "site-a after ctl announce"
-in_ns site-a curl -s http://127.0.0.1:9153/metrics | grep -q '^geosteer_anycast_announced 1' ||
+[ "$(announced)" = 1 ] ||
   fail "geosteer_anycast_announced is not 1 at site-a"
 ok "ctl withdraw and announce move site-a out and back; the metric follows"
