@@ -80,6 +80,39 @@ std::string state_of(bool drained, const healthcheck::MirrorHealth& health) {
   return drained ? "drained" : healthcheck::to_string(health.verdict);
 }
 
+// Per service, what its answers can draw on now: the `answers` setting, and per
+// address family the mirrors that could answer at all (not drained, with an address
+// of the family) and those of them that are up, the candidates of the healthy tier.
+// The alert rules compare these, so that "fewer healthy mirrors than answers" needs
+// no guessing in PromQL.
+std::vector<MetricFamily> service_gauges(const Snapshot& snapshot) {
+  MetricFamily answers = gauge_family("geosteer_service_answers",
+                                      "The service's answers setting: distinct mirrors per answer");
+  MetricFamily mirrors = gauge_family(
+      "geosteer_service_mirrors", "Mirrors of the service that can answer for the family: not drained, with an address of it");
+  MetricFamily healthy = gauge_family(
+      "geosteer_service_healthy_mirrors", "Of those, the mirrors that are up: the candidates of healthy answers");
+  const steering::Engine& engine = snapshot.engine;
+  for (size_t i = 0; i < engine.services().size(); ++i) {
+    const steering::ServiceSpec& service = engine.services()[i];
+    add_sample(answers, {{"service", service.name}}, service.answers);
+    for (Family family : {Family::V4, Family::V6}) {
+      double members = 0, up = 0;
+      for (uint16_t m : service.mirrors) {
+        const steering::Mirror& mirror = engine.mirrors()[m];
+        bool has = !(family == Family::V4 ? mirror.ipv4 : mirror.ipv6).empty();
+        if (!has || engine.drained(m)) continue;
+        ++members;
+        if (engine.verdict(m, family) == healthcheck::Verdict::Up) ++up;
+      }
+      const char* label = family == Family::V4 ? "ipv4" : "ipv6";
+      add_sample(mirrors, {{"service", service.name}, {"family", label}}, members);
+      add_sample(healthy, {{"service", service.name}, {"family", label}}, up);
+    }
+  }
+  return {answers, mirrors, healthy};
+}
+
 // The steering map of the configuration being served: how long it took to compile
 // and, per service (its four maps: client and answer family), its size.
 std::vector<MetricFamily> steering_map_gauges(const LoadedConfig& loaded) {
@@ -255,6 +288,7 @@ std::string Observability::metrics_text() {
     families.push_back(std::move(announced));
   }
   for (auto& family : steering_map_gauges(*snapshot_()->loaded)) families.push_back(std::move(family));
+  for (auto& family : service_gauges(*snapshot_())) families.push_back(std::move(family));
   for (auto& family : query_metrics_.collect()) families.push_back(std::move(family));
   return prometheus::TextSerializer().Serialize(families);
 }

@@ -157,3 +157,37 @@ TEST_F(ObservabilityTest, SteeringMapBuildTimeIsTheLoadsOwn) {
 
 }  // namespace
 }  // namespace geosteer::app
+
+namespace geosteer::app {
+namespace {
+
+// test_config(): the service has 8 mirrors, every one with IPv4 and 4 with IPv6,
+// and answers 2.
+TEST_F(ObservabilityTest, ServiceGaugesGiveTheAnswersSettingAndTheMirrorsOfEachFamily) {
+  const std::string service = R"(service="substitutes.guix.example.org.")";
+  EXPECT_TRUE(exposes("geosteer_service_answers{" + service + "} 2"));
+  EXPECT_TRUE(exposes("geosteer_service_mirrors{" + service + R"(,family="ipv4"} 8)"));
+  EXPECT_TRUE(exposes("geosteer_service_mirrors{" + service + R"(,family="ipv6"} 4)"));
+  EXPECT_TRUE(exposes("geosteer_service_healthy_mirrors{" + service + R"(,family="ipv4"} 8)"));
+  EXPECT_TRUE(exposes("geosteer_service_healthy_mirrors{" + service + R"(,family="ipv6"} 4)"));
+}
+
+TEST_F(ObservabilityTest, AMirrorDownLeavesTheHealthyCountButNotTheMirrors) {
+  auto health = healthcheck::HealthState::all_up(snapshot->config.mirrors.size());
+  health.mirrors[0].verdict = healthcheck::Verdict::Down;  // berlin
+  snapshot = build_snapshot(snapshot->loaded, std::make_shared<const healthcheck::HealthState>(health));
+  const std::string service = R"(service="substitutes.guix.example.org.")";
+  EXPECT_TRUE(exposes("geosteer_service_mirrors{" + service + R"(,family="ipv4"} 8)"));
+  EXPECT_TRUE(exposes("geosteer_service_healthy_mirrors{" + service + R"(,family="ipv4"} 7)"));
+}
+
+TEST_F(ObservabilityTest, ADrainedMirrorLeavesBothCounts) {
+  snapshot = build_snapshot(snapshot->loaded, nullptr, nullptr, {"berlin"});
+  const std::string service = R"(service="substitutes.guix.example.org.")";
+  EXPECT_TRUE(exposes("geosteer_service_mirrors{" + service + R"(,family="ipv4"} 7)"));
+  EXPECT_TRUE(exposes("geosteer_service_healthy_mirrors{" + service + R"(,family="ipv4"} 7)"));
+  EXPECT_TRUE(exposes(R"(geosteer_mirror_drained{mirror="berlin"} 1)"));
+}
+
+}  // namespace
+}  // namespace geosteer::app
