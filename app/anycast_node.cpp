@@ -23,12 +23,13 @@ std::string prefix_list(const std::vector<IpPrefix>& prefixes) {
 
 AnycastNode::AnycastNode(boost::asio::io_context& io, const zones::AnycastConfig& config,
                          std::vector<dns::Endpoint> listeners, bool withdrawn_by_operator,
-                         std::function<void(bool)> changed)
+                         std::function<void(bool)> changed, std::function<bool()> publishing)
     : config_(config),
       bird_(config.bird_socket, kBirdTimeout),
       self_check_(io, std::move(listeners), std::min(kSelfCheckTimeout, config.check_interval)),
       timer_(io),
       changed_(std::move(changed)),
+      publishing_(std::move(publishing)),
       withdrawn_by_operator_(withdrawn_by_operator) {}
 
 void AnycastNode::start() {
@@ -88,6 +89,7 @@ std::string AnycastNode::protocol_list() const {
 std::string AnycastNode::reason() const {
   if (stopping_) return "stopping";
   if (withdrawn_by_operator_) return "withdrawn by geosteer ctl withdraw";
+  if (!publishing_()) return "cannot publish a new snapshot";
   if (!self_check_passes_) {
     return passes_in_a_row_ > 0 ? "self-check passed " + std::to_string(passes_in_a_row_) + " of " +
                                       std::to_string(kPassesToAnnounce) + " rounds"

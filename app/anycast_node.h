@@ -3,6 +3,8 @@
 //   - its self-check fails: a listener gave no answer to the server's own query
 //     within a second;
 //   - the operator says so (`geosteer ctl withdraw`, kept across restarts);
+//   - the server cannot publish a new snapshot, so its answers no longer follow
+//     the mirrors' health;
 //   - it stops: first of all, before the drain, so routers move clients away
 //     while this node still answers them.
 // It is withdrawn at start until its listeners have answered. Every self-check
@@ -26,10 +28,11 @@ namespace geosteer::app {
 
 class AnycastNode {
  public:
-  // `changed` hears every change of the announcement (for the metrics).
+  // `changed` hears every change of the announcement (for the metrics);
+  // `publishing` says whether the server still publishes its snapshots.
   AnycastNode(boost::asio::io_context& io, const zones::AnycastConfig& config,
               std::vector<dns::Endpoint> listeners, bool withdrawn_by_operator,
-              std::function<void(bool announced)> changed);
+              std::function<void(bool announced)> changed, std::function<bool()> publishing);
   void start();
   void set_withdrawn_by_operator(bool withdrawn);
   // Stopping: withdraw now and never announce again.
@@ -44,7 +47,9 @@ class AnycastNode {
   void judged(std::optional<std::string> failure);
   // Tells BIRD the wanted state; logs when the announcement changes.
   void apply();
-  bool wanted() const { return !stopping_ && !withdrawn_by_operator_ && self_check_passes_; }
+  bool wanted() const {
+    return !stopping_ && !withdrawn_by_operator_ && self_check_passes_ && publishing_();
+  }
   std::string reason() const;
   std::string protocol_list() const;
 
@@ -53,6 +58,7 @@ class AnycastNode {
   dns::SelfCheck self_check_;
   boost::asio::steady_timer timer_;
   std::function<void(bool)> changed_;
+  std::function<bool()> publishing_;
   bool withdrawn_by_operator_;
   bool self_check_passes_ = false;
   unsigned passes_in_a_row_ = 0;

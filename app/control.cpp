@@ -230,8 +230,18 @@ std::optional<std::string> Control::set_withdrawn_by_operator(bool withdrawn) {
   return std::nullopt;
 }
 
+// A snapshot that cannot be built (memory exhausted) leaves the previous one serving
+// with health it no longer reflects: logged, and an anycast node withdraws until a
+// later publish succeeds.
 void Control::publish(std::shared_ptr<const healthcheck::HealthState> health) {
-  store_.publish(build_snapshot(loaded_, std::move(health), &query_metrics_, admin_.drained()));
+  try {
+    store_.publish(build_snapshot(loaded_, std::move(health), &query_metrics_, admin_.drained()));
+    if (!publishing_) log::info("publishing snapshots again");
+    publishing_ = true;
+  } catch (const std::exception& e) {
+    if (publishing_) log::error(std::string("cannot publish a new snapshot: ") + e.what());
+    publishing_ = false;
+  }
   reclaim();
 }
 

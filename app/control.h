@@ -68,6 +68,8 @@ class Control {
   void set_anycast_status(std::function<std::string()> status) { anycast_status_ = std::move(status); }
   void anycast_changed(bool announced) { observability_.set_anycast_announced(announced); }
   bool withdrawn_by_operator() const { return admin_.withdrawn(); }
+  // False while the last snapshot could not be built: answers follow stale health.
+  bool publishing() const { return publishing_; }
   // An error message, or nothing when saved.
   std::optional<std::string> set_withdrawn_by_operator(bool withdrawn);
 
@@ -102,6 +104,7 @@ class Control {
   bool stopping_ = false;
   bool stopped_ = false;
   std::function<std::string()> anycast_status_;
+  bool publishing_ = true;
 };
 
 }  // namespace geosteer::app

@@ -241,7 +241,8 @@ int run_serve(const CommandLine& cl, std::ostream& err) {
   std::optional<AnycastNode> anycast;
   if (const auto& config = store.current()->config.anycast; config.enabled) {
     anycast.emplace(control_io, config, server->bound_udp(), control.withdrawn_by_operator(),
-                    [&control](bool announced) { control.anycast_changed(announced); });
+                    [&control](bool announced) { control.anycast_changed(announced); },
+                    [&control] { return control.publishing(); });
     control.set_anycast_status([&anycast] { return anycast->status(); });
     control.anycast_changed(false);
   }
