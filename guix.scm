@@ -113,8 +113,11 @@ the Prometheus text format.")
               (invoke "cmake" "--build" "." "--target" "geosteer"
                       "--parallel" (number->string
                                     (if parallel-build? (parallel-job-count) 1)))))
-          ;; CMakeLists.txt has no install() rules: install the binary, the
-          ;; README and the deployment examples by hand.
+          ;; The install() rules of CMakeLists.txt are Debian's layout (the
+          ;; binary in sbin, a systemd unit and a sysusers.d file); on Guix
+          ;; System the Shepherd service of deploy/guix/geosteer.scm runs
+          ;; bin/geosteer, so the binary, the README and the deployment
+          ;; examples are installed here by hand.
           (replace 'install
             (lambda* (#:key source #:allow-other-keys)
               (let ((doc (string-append #$output "/share/doc/geosteer-"
