@@ -17,9 +17,9 @@ packages=(
   nftables
   # anycast: BIRD 2, which geosteer enables and disables, in the BGP test and its own
   bird2
-  # the unit (systemd-analyze, systemd-sysusers, systemd.pc), the manual page (man),
-  # and the Debian package's check (lintian, for tools/package.sh)
-  systemd man-db lintian
+  # the unit (systemd-analyze, systemd-sysusers, systemd.pc) and the manual page (man);
+  # tools/package.sh also needs lintian, which no test uses: not installed here
+  systemd man-db
   # guix.scm and the Guix System service are read with Guile (Guix cannot run here)
   guile-3.0
   # status page and metrics checks: a real Prometheus parser and a headless browser
