@@ -119,7 +119,8 @@ TEST_F(Ctl, AnycastCommandsSayThereIsNoAnycastHere) {
   EXPECT_TRUE(contains(result.output, "anycast is not configured on this node")) << result.output;
 }
 
-TEST_F(Ctl, StopDrainsThenExitsCleanly) {
+TEST(CtlStop, StopDrainsThenExitsCleanly) {
+  GeosteerServer server(with_server_setting(test_config(), "  drain_time: 1s"));
   auto result = server.ctl("stop");
   EXPECT_EQ(result.status, 0) << result.output;
   EXPECT_EQ(server.wait_exit(std::chrono::seconds(30)), 0) << server.log();
