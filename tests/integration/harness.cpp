@@ -187,19 +187,7 @@ int GeosteerServer::stop_process(std::chrono::milliseconds patience) {
   // SIGINT stops at once; SIGTERM would first drain for server.drain_time (5 s by
   // default), which the tests of the drain ask for themselves.
   kill(pid_, SIGINT);
-  int status = 0;
-  pid_t done = 0;
-  auto deadline = std::chrono::steady_clock::now() + patience;
-  while ((done = waitpid(pid_, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  if (done != pid_) {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
-    status = -1;
-  }
-  pid_ = -1;
-  return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return wait_exit(patience);
 }
 
 int GeosteerServer::stop(std::chrono::milliseconds patience) { return stop_process(patience); }
