@@ -6,11 +6,8 @@
 # the input so that every later run replays it.
 #
 #   tools/fuzz.sh [SECONDS] [TARGET...]
-#   tools/fuzz.sh --build-only      (tools/test.sh builds while other tests run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build_only=0
-if [ "${1:-}" = --build-only ]; then build_only=1; shift; fi
 seconds=${1:-60}
 shift || true
 targets=("$@")
@@ -21,7 +18,6 @@ command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=cca
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DGEOSTEER_FUZZ=ON "${launcher[@]}" >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets
-[ "$build_only" = 1 ] && exit 0
 
 work=build-fuzz/run
 rm -rf "$work"

@@ -3,8 +3,6 @@
 # (GCC, the production compiler, no recovery) into build-asan/ and runs every unit
 # and integration test there. A memory error or undefined behaviour fails the test
 # that caused it. Expects the Debian packages and data/ that tools/test.sh installs.
-#
-#   tools/test-sanitizers.sh [--build-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 launcher=()
@@ -15,8 +13,6 @@ command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=cca
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DGEOSTEER_WERROR=OFF -DGEOSTEER_SANITIZE=ON "${launcher[@]}" >/dev/null
 cmake --build build-asan -j"$(nproc)"
-# --build-only: tools/test.sh builds this while the plain suite runs.
-[ "${1:-}" = --build-only ] && exit 0
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 cd build-asan

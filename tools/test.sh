@@ -15,31 +15,14 @@ tools/build.sh
 tools/fetch-geoip.sh
 phase "building"
 logs=$(mktemp -d)
-builder=""
-trap '[ -n "$builder" ] && kill "$builder" 2>/dev/null; rm -rf "$logs"' EXIT
-# The plain suite keeps the CPUs a third busy (most of its time is waiting: timeouts,
-# probes, namespaces), so the sanitizer and fuzz builds run meanwhile, at the lowest
-# priority so that they take only what the tests leave.
-if [ "${GEOSTEER_QUICK:-0}" != 1 ]; then
-  (nice -n 19 tools/test-sanitizers.sh --build-only && nice -n 19 tools/fuzz.sh --build-only) \
-    >"$logs/builds.log" 2>&1 &
-  builder=$!
-fi
+trap 'rm -rf "$logs"' EXIT
 (cd build && ctest --output-on-failure --timeout 300 -j"$(nproc)") | tee "$logs/plain.log"
-phase "the plain suite (the other builds running beside it)"
+phase "the plain suite"
 [ "${GEOSTEER_QUICK:-0}" = 1 ] && exit 0
-if ! wait "$builder"; then
-  builder=""
-  tail -50 "$logs/builds.log"
-  echo "test.sh: the sanitizer or fuzz build failed" >&2
-  exit 1
-fi
-builder=""
-phase "the rest of the sanitizer and fuzz builds"
 tools/test-sanitizers.sh | tee "$logs/sanitizers.log"
-phase "the sanitizer suite"
+phase "the sanitizer build and suite"
 tools/fuzz.sh "${GEOSTEER_FUZZ_SECONDS:-60}" | tee "$logs/fuzz.log"
-phase "the fuzz run"
+phase "the fuzz build and run"
 
 # One closing line for the three phases (each has failed the script already if it failed).
 count() { grep -Eo 'tests failed out of [0-9]+' "$1" | grep -Eo '[0-9]+$' | tail -1; }
