@@ -23,8 +23,8 @@ std::string config(const std::string& zone_tail = "", const std::string& mirror_
          "    ns: [ns1]\n" +
          zone_tail +
          "mirrors:\n"
-         "  - {id: berlin, url: \"https://berlin.example/\", ipv4: [192.0.2.1]}\n"
-         "  - {id: tokyo, url: \"https://tokyo.example/\", ipv6: [\"2001:db8::1\"]}\n" +
+         "  - {id: berlin, url: \"https://berlin.example/\", ipv4: [127.0.0.2]}\n"
+         "  - {id: tokyo, url: \"https://tokyo.example/\", ipv6: [\"::1\"]}\n" +
          mirror_tail + top_tail;
 }
 
