@@ -5,8 +5,9 @@
 #include "common/log.h"
 
 namespace geosteer::app {
-
+namespace {
 using std::chrono::milliseconds;
+}  // namespace
 
 Watchdog::Watchdog(boost::asio::io_context& io, const ServiceNotifier& notifier,
                    std::vector<dns::Endpoint> listeners)

@@ -22,12 +22,6 @@ IpAddress asked_address(const IpAddress& listener) {
   return listener.family == Family::V4 ? IpAddress::v4({127, 0, 0, 1}) : *IpAddress::parse("::1");
 }
 
-std::string describe(const Endpoint& e) {
-  std::string host = e.address.to_string();
-  if (e.address.family == Family::V6) host = "[" + host + "]";
-  return host + ":" + std::to_string(e.port);
-}
-
 }  // namespace
 
 // Everything one round owns, kept alive by its pending operations.
@@ -55,7 +49,7 @@ struct SelfCheck::Round : std::enable_shared_from_this<Round> {
       a.socket.open(to.protocol(), ec);
       if (!ec) a.socket.connect(to, ec);  // replies from anyone else are not ours
       if (ec) {
-        finish("udp " + describe(listener) + ": " + ec.message());
+        finish("udp " + to_string(listener) + ": " + ec.message());
         return;
       }
       a.socket.async_send(asio::buffer(a.query),
@@ -67,7 +61,7 @@ struct SelfCheck::Round : std::enable_shared_from_this<Round> {
       if (ec) return;
       for (const auto& a : self->asked) {
         if (!a->answered) {
-          self->finish("udp " + describe(a->endpoint) + ": no answer within " +
+          self->finish("udp " + to_string(a->endpoint) + ": no answer within " +
                        std::to_string(timeout.count()) + " ms");
           return;
         }

@@ -37,12 +37,6 @@ IpAddress from_sockaddr(const sockaddr_storage& ss) {
   return IpAddress::v6(b);
 }
 
-std::string describe(const Endpoint& e) {
-  std::string host = e.address.to_string();
-  if (e.address.family == Family::V6) host = "[" + host + "]";
-  return host + ":" + std::to_string(e.port);
-}
-
 // Datagrams moved per recvmmsg/sendmmsg call: under load one system call carries
 // many queries (or replies) instead of one.
 constexpr size_t kUdpBatch = 32;
@@ -86,7 +80,7 @@ class UdpListener {
   UdpListener(asio::io_context& io, const Endpoint& endpoint, QueryHandler& handler)
       : socket_(io), handler_(handler), wildcard_(endpoint.address.is_unspecified()) {
     udp::endpoint ep(to_asio(endpoint.address), endpoint.port);
-    std::string name = "udp " + describe(endpoint);
+    std::string name = "udp " + to_string(endpoint);
     socket_.open(ep.protocol());
     int fd = socket_.native_handle();
     bool v6 = ep.protocol() == udp::v6();
@@ -239,7 +233,7 @@ void ensure_not_in_use(const Endpoint& endpoint) {
   }
   if (ec == asio::error::address_in_use) {
     throw std::system_error(ec.value(), std::generic_category(),
-                            "cannot listen on " + describe(endpoint) + ": another process holds " +
+                            "cannot listen on " + to_string(endpoint) + ": another process holds " +
                                 std::string(protocol) + " port " + std::to_string(endpoint.port) +
                                 " there (a second geosteer serve, or another DNS server)");
   }
@@ -325,7 +319,7 @@ struct Server::Impl {
         bool taken = e.code() == boost::asio::error::address_in_use;
         if (pick_port && taken && attempt < kPortAttempts) continue;
         throw std::system_error(e.code().value(), std::generic_category(),
-                                "cannot listen on " + describe(endpoint));
+                                "cannot listen on " + to_string(endpoint));
       }
       // A socket option the server needs and was refused throws std::system_error
       // naming the option and the socket (common/socket_options.h).
@@ -376,5 +370,11 @@ void Server::stop(Stop how) {
 }
 
 std::vector<Endpoint> Server::bound_udp() const { return impl_->bound; }
+
+std::string to_string(const Endpoint& endpoint) {
+  std::string host = endpoint.address.to_string();
+  if (endpoint.address.family == Family::V6) host = "[" + host + "]";
+  return host + ":" + std::to_string(endpoint.port);
+}
 
 }  // namespace geosteer::dns

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "dns/responder.h"
@@ -25,6 +26,8 @@ struct Endpoint {
   IpAddress address;
   uint16_t port = 53;
 };
+// "192.0.2.1:53", "[2001:db8::1]:53": for logs and errors.
+std::string to_string(const Endpoint& endpoint);
 
 struct ServerOptions {
   std::vector<Endpoint> listen;
