@@ -39,7 +39,7 @@ class StreamLines : public LineSink {
 // The decision as the `_geosteer.<service>` TXT gives it, then the addresses each
 // chosen mirror is answered with.
 void print_decision(const steering::Engine& engine, const steering::Decision& d, Family family,
-                    const steering::Location& client, std::ostream& out) {
+                    const steering::GeoResult& client, std::ostream& out) {
   StreamLines lines(out, "  ");
   explain_decision(engine, d, family, client, lines);
   int rank = 1;
@@ -293,7 +293,7 @@ int run_locate(const CommandLine& cl, std::ostream& out, std::ostream& err) {
     out << "\nservice " << service.name << "  (the same as TXT at _geosteer." << service.name
         << ")\n";
     for (Family family : {Family::V4, Family::V6}) {
-      print_decision(engine, engine.choose(i, family, *client), family, geo.location, out);
+      print_decision(engine, engine.choose(i, family, *client), family, geo, out);
     }
   }
   if (!shown) {

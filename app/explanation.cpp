@@ -77,6 +77,24 @@ void add_piece(Line& line, std::string_view label, std::string_view separator,
   line.append_text(piece.text());
 }
 
+// "(home network of fcix-sjc, spread by weight, healthy, scope /20)".
+Line why_text(const steering::Engine& engine, const steering::Decision& decision,
+              const steering::GeoResult& client) {
+  using steering::Reason;
+  const char* first = engine.mirrors()[decision.mirrors[0]].id.c_str();
+  Line why("(");
+  switch (decision.reason) {
+    case Reason::HomeNetwork: why.append("home network of %s", first); break;
+    case Reason::HomeAsn: why.append("home AS%u of %s", client.asn, first); break;
+    case Reason::AsnOverride: why.append("ASN override AS%u", client.asn); break;
+    default: why.append("%s", steering::to_string(decision.reason)); break;
+  }
+  if (decision.spread) why.append(", spread by weight");
+  if (decision.short_of_failover) why.append(", no other within failover_km");
+  why.append(", %s, scope /%u)", steering::to_string(decision.tier), unsigned{decision.scope_prefix});
+  return why;
+}
+
 }  // namespace
 
 void explain_client(const steering::Client& client, LineSink& sink) {
@@ -102,6 +120,13 @@ void explain_location(const steering::GeoResult& geo, LineSink& sink) {
   if (location.coordinates) {
     line.append(" %.4f,%.4f", location.coordinates->lat, location.coordinates->lon);
   }
+  if (geo.asn != 0) {
+    line.append(" AS%u", geo.asn);
+    if (!geo.asn_organization.empty()) {
+      line.append(" %.*s", static_cast<int>(std::min<size_t>(geo.asn_organization.size(), 64)),
+                  geo.asn_organization.data());
+    }
+  }
   char network[INET6_ADDRSTRLEN];
   line.append(" network %s/%u", address_text(geo.network.address, network),
               unsigned{geo.network.length});
@@ -109,7 +134,7 @@ void explain_location(const steering::GeoResult& geo, LineSink& sink) {
 }
 
 void explain_decision(const steering::Engine& engine, const steering::Decision& decision,
-                      Family family, const steering::Location& client, LineSink& sink) {
+                      Family family, const steering::GeoResult& client, LineSink& sink) {
   std::string_view label = family == Family::V4 ? "A:" : "AAAA:";
   Line line(label);
   if (decision.count == 0) {
@@ -119,13 +144,10 @@ void explain_decision(const steering::Engine& engine, const steering::Decision& 
   }
   std::string_view separator = " ";
   for (uint16_t index : decision.chosen()) {
-    add_piece(line, label, separator, mirror_text(engine, index, family, client), sink);
+    add_piece(line, label, separator, mirror_text(engine, index, family, client.location), sink);
     separator = ", ";
   }
-  Line why;
-  why.append("(%s, %s, scope /%u)", steering::to_string(decision.reason),
-             steering::to_string(decision.tier), unsigned{decision.scope_prefix});
-  add_piece(line, label, " ", why, sink);
+  add_piece(line, label, " ", why_text(engine, decision, client), sink);
   sink.line(line.text());
 }
 
@@ -136,8 +158,8 @@ void explain_service(const steering::Engine& engine, size_t service,
   explain_client(client, sink);
   steering::GeoResult geo = engine.locate(client.address);
   explain_location(geo, sink);
-  explain_decision(engine, ipv4, Family::V4, geo.location, sink);
-  explain_decision(engine, ipv6, Family::V6, geo.location, sink);
+  explain_decision(engine, ipv4, Family::V4, geo, sink);
+  explain_decision(engine, ipv6, Family::V6, geo, sink);
 }
 
 void TxtRdataSink::line(std::string_view text) {

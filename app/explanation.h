@@ -28,15 +28,16 @@ class LineSink {
 // "client 130.149.7.0/24 from ECS", "client 127.0.0.1 from resolver"
 void explain_client(const steering::Client& client, LineSink& sink);
 
-// "location DE EU 52.5200,13.4000 network 130.149.0.0/16",
+// "location DE EU 52.5200,13.4000 AS680 DFN network 130.149.0.0/16",
 // "location unknown network 100.64.0.0/10"
 void explain_location(const steering::GeoResult& geo, LineSink& sink);
 
 // "A: berlin 0km up, bordeaux 1406km up (distance, healthy, scope /16)"; a decision
 // with more mirrors than one line holds goes on over several lines, each with the label.
-// `client` is where the client was found: the distances are measured from it.
+// The reason names what decided: "home network of fcix-sjc", "ASN override AS6939".
+// `client` is where GeoIP found the client: distances are measured from it.
 void explain_decision(const steering::Engine& engine, const steering::Decision& decision,
-                      Family family, const steering::Location& client, LineSink& sink);
+                      Family family, const steering::GeoResult& client, LineSink& sink);
 
 // Everything about `service` for `client`: client, location, A, AAAA.
 void explain_service(const steering::Engine& engine, size_t service,

@@ -1,5 +1,6 @@
 #include "app/loader.h"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <unordered_map>
@@ -66,7 +67,31 @@ steering::ServiceSpec service_spec(const zones::Service& service,
   for (const auto& [network, ids] : service.overrides.networks) {
     spec.network_overrides.emplace_back(network, indices(ids, index_of));
   }
+  for (const auto& [asn, ids] : service.overrides.asns) {
+    spec.asn_overrides.emplace_back(asn, indices(ids, index_of));
+  }
+  spec.spread_km = service.spread_km;
+  spec.failover_km = service.failover_km;
+  spec.failover_ttl = std::min(service.failover_ttl, service.ttl);
   return spec;
+}
+
+// Steering by AS needs an ASN database: without one every `asns:` would silently
+// never match.
+void check_asn_data(const zones::Config& config, const steering::GeoIp* geoip,
+                    std::vector<ConfigError>& errors) {
+  if (geoip != nullptr && geoip->has_asn_data()) return;
+  const char* hint = "add an ASN database (GeoLite2-ASN, or the demo's data/asn.mmdb) to geoip.databases";
+  for (const auto& mirror : config.mirrors) {
+    if (!mirror.asns.empty()) {
+      errors.push_back({mirror.pos, "mirror " + mirror.id + " lists asns:, but no GeoIP database holds ASN data", hint});
+    }
+  }
+  for (const zones::Service* service : zones::service_order(config)) {
+    if (!service->overrides.asns.empty()) {
+      errors.push_back({service->pos, "service " + service->name + " has overrides.asns, but no GeoIP database holds ASN data", hint});
+    }
+  }
 }
 
 std::string describe_map(const steering::SteeringMap& map, std::chrono::steady_clock::duration took) {
@@ -122,9 +147,10 @@ std::shared_ptr<const LoadedConfig> load_config(const std::string& path, uint64_
   for (const auto& m : config.mirrors) {
     auto location = locate_mirror(m, loaded->geoip.get(), errors);
     index_of.emplace(m.id, static_cast<uint16_t>(loaded->mirrors.size()));
-    loaded->mirrors.push_back(
-        {m.id, location.value_or(steering::Coordinates{}), m.ipv4, m.ipv6, m.drain});
+    loaded->mirrors.push_back({m.id, location.value_or(steering::Coordinates{}), m.ipv4, m.ipv6,
+                               m.drain, m.networks, m.asns, m.weight});
   }
+  check_asn_data(config, loaded->geoip.get(), errors);
   if (!errors.empty()) throw ConfigErrors(std::move(errors));
 
   for (const zones::Service* service : zones::service_order(config)) {

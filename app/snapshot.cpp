@@ -71,7 +71,10 @@ void SteeringAnswers::answer(int service, Family family, const dns::ClientSubnet
       engine_.choose(static_cast<size_t>(service), family, steering_client(client));
   count(static_cast<size_t>(service), decision);
   out.count = 0;
-  out.ttl = engine_.services()[static_cast<size_t>(service)].ttl;
+  const steering::ServiceSpec& spec = engine_.services()[static_cast<size_t>(service)];
+  // Fewer answers than asked, for want of a mirror within failover_km: the client
+  // should ask again soon rather than keep a list without a second choice.
+  out.ttl = decision.short_of_failover ? spec.failover_ttl : spec.ttl;
   out.scope_prefix = decision.scope_prefix;
   for (uint16_t index : decision.chosen()) {
     for (const IpAddress& address : engine_.answer_addresses(index, family)) {

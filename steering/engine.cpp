@@ -1,17 +1,16 @@
 #include "steering/engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <iterator>
 #include <utility>
+
+#include "common/limits.h"
 
 namespace geosteer::steering {
 namespace {
 
 size_t family_slot(Family family) { return family == Family::V4 ? 0 : 1; }
-
-const std::vector<IpAddress>& addresses_of(const Mirror& mirror, Family family) {
-  return family == Family::V4 ? mirror.ipv4 : mirror.ipv6;
-}
 
 // ::ffff:a.b.c.d, the IPv4 address in an IPv6 socket's or option's clothes.
 bool ipv4_mapped(const IpAddress& a) {
@@ -37,7 +36,7 @@ std::vector<uint16_t> answerable(const ServiceSpec& service, Family family,
   std::vector<uint16_t> out;
   for (uint16_t index : service.mirrors) {
     const Mirror& mirror = mirrors[index];
-    if (drained(index) || addresses_of(mirror, family).empty() || contains(out, index)) continue;
+    if (drained(index) || mirror.addresses(family).empty() || contains(out, index)) continue;
     out.push_back(index);
   }
   return out;
@@ -55,6 +54,9 @@ std::vector<uint16_t> only(const std::vector<uint16_t>& mirrors, Keep keep) {
 const char* to_string(Reason r) {
   switch (r) {
     case Reason::NetworkOverride: return "network-override";
+    case Reason::AsnOverride: return "asn-override";
+    case Reason::HomeNetwork: return "home-network";
+    case Reason::HomeAsn: return "home-asn";
     case Reason::CountryOverride: return "country-override";
     case Reason::ContinentOverride: return "continent-override";
     case Reason::Distance: return "distance";
@@ -142,11 +144,34 @@ Engine::Pool Engine::pool_for(const ServiceSpec& service, Family family) const {
   return pool(all, all.empty() ? Tier::Healthy : Tier::FailOpen);
 }
 
+// How wide a network shares one draw of the weighted spread, at the least: a draw
+// per /20 (IPv4) or /40 (IPv6) gives thousands of draws in a metropolitan area, so
+// the shares follow the weights, while a resolver still caches one answer for many
+// clients. Narrower scopes draw per scope network.
+constexpr unsigned kSpreadBitsV4 = 20;
+constexpr unsigned kSpreadBitsV6 = 40;
+
+uint64_t mix(uint64_t x) {  // splitmix64's finaliser
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111eb;
+  return x ^ (x >> 31);
+}
+
+// A number in (0, 1] from 64 hashed bits.
+double unit_interval(uint64_t bits) { return static_cast<double>((bits >> 11) + 1) * 0x1p-53; }
+
 // The ranking holds every answerable mirror, so skipping those outside the tier gives
 // the same order as ranking the tier alone. The scope: when the answer came from the
-// ranking's first coarse_depth places, every address of the coarse range shares them
-// and gets this answer; past them (the first mirrors are not in the tier), only the
-// fine range (the same full ranking) does.
+// ranking's head (its first places, FamilyMap::head_length), every address of the
+// coarse range shares them and gets this answer; past them (the first mirrors are not
+// in the tier), only the fine range (the same full ranking) does.
+//
+// The spread mirrors at the head share the first places by weight: which ones of
+// them may answer is the same for the whole scope, and their order is drawn from a
+// hash of the client's network at the scope, so every address in it gets the same
+// answer and each network keeps its mirror from query to query.
 Decision Engine::choose(size_t service_index, Family family, const Client& client) const {
   Decision decision;
   const ServiceSpec& service = map_->services.at(service_index);
@@ -165,17 +190,85 @@ Decision Engine::choose(size_t service_index, Family family, const Client& clien
   }
   const FamilyMap& map = map_->maps[service_index].find(address.family, family);
   FamilyMap::Hit hit = map.find(address);
-  size_t places_used = 0;
-  for (const RankedMirror& ranked : hit.ranking) {
-    if (decision.count == service.answers) break;
+  std::span<const RankedMirror> ranking = hit.ranking;
+
+  size_t group = 0;  // the spread mirrors at the head
+  while (group < ranking.size() && ranking[group].spread()) ++group;
+  unsigned spread_answers = 0;  // those of them in the tier, which answer first
+  for (size_t i = 0; i < group; ++i) spread_answers += pool.member[ranking[i].mirror] ? 1 : 0;
+  unsigned count = std::min(spread_answers, service.answers);
+  size_t places_used = group;
+  // After them, in ranking order; a mirror beyond failover_km only as the first answer.
+  std::array<uint16_t, kMaxAnswerMirrors> rest{};
+  unsigned rest_count = 0;
+  for (size_t i = group; i < ranking.size() && count < service.answers; ++i) {
     ++places_used;
+    const RankedMirror& ranked = ranking[i];
     if (!pool.member[ranked.mirror]) continue;
-    if (decision.count == 0) decision.reason = ranked.reason;
-    decision.mirrors[decision.count++] = ranked.mirror;
+    if (ranked.beyond_failover() && count > 0) {
+      decision.short_of_failover = true;
+      continue;
+    }
+    if (count == 0) decision.reason = ranked.reason;
+    rest[rest_count++] = ranked.mirror;
+    ++count;
   }
-  unsigned scope = places_used <= map.coarse_depth() ? hit.coarse_scope : hit.fine_scope;
+  if (count == service.answers) decision.short_of_failover = false;
+
+  unsigned scope = places_used <= map.head_length(ranking) ? hit.coarse_scope : hit.fine_scope;
+  if (spread_answers > 1) {
+    decision.spread = true;
+    scope = std::max(scope, address.family == Family::V4 ? kSpreadBitsV4 : kSpreadBitsV6);
+    decision.count = static_cast<uint8_t>(
+        spread_order(ranking.first(group), pool, address, scope,
+                     std::span<uint16_t>(decision.mirrors.data(), std::min<size_t>(spread_answers, service.answers))));
+    decision.reason = ranking.front().reason;
+  } else if (spread_answers == 1) {
+    for (size_t i = 0; i < group; ++i) {
+      if (pool.member[ranking[i].mirror]) {
+        decision.mirrors[decision.count++] = ranking[i].mirror;
+        decision.reason = ranking[i].reason;
+      }
+    }
+  }
+  for (unsigned i = 0; i < rest_count; ++i) decision.mirrors[decision.count++] = rest[i];
   decision.scope_prefix = static_cast<uint8_t>(scope + scope_offset);
   return decision;
+}
+
+// The spread mirrors in the tier, ordered by a weighted draw (Efraimidis and
+// Spirakis: each draws u^(1/weight) and the largest comes first, so a mirror comes
+// first in proportion to its weight) seeded by the client's network at `scope`.
+// Writes the first out.size() of them; returns how many it wrote.
+unsigned Engine::spread_order(std::span<const RankedMirror> group, const Pool& pool,
+                              const IpAddress& address, unsigned scope, std::span<uint16_t> out) const {
+  IpAddress network = address.masked(scope);
+  uint64_t high = 0, low = 0;
+  for (size_t i = 0; i < 8; ++i) high = high << 8 | network.bytes[i];
+  for (size_t i = 8; i < 16; ++i) low = low << 8 | network.bytes[i];
+  uint64_t seed = mix(high ^ mix(low ^ mix(scope)));
+  struct Draw {
+    double key;
+    uint16_t mirror;
+  };
+  std::array<Draw, kMaxServiceMirrors> draws;
+  size_t n = 0;
+  for (const RankedMirror& ranked : group) {
+    if (!pool.member[ranked.mirror]) continue;
+    double u = unit_interval(mix(seed ^ map_->mirror_keys[ranked.mirror]));
+    draws[n++] = {std::log(u) / map_->mirrors[ranked.mirror].weight, ranked.mirror};
+  }
+  // Largest key first; a few mirrors, so a partial selection does.
+  unsigned written = 0;
+  for (; written < out.size() && written < n; ++written) {
+    size_t best = written;
+    for (size_t j = written + 1; j < n; ++j) {
+      if (draws[j].key > draws[best].key) best = j;
+    }
+    std::swap(draws[written], draws[best]);
+    out[written] = draws[written].mirror;
+  }
+  return written;
 }
 
 GeoResult Engine::locate(const IpAddress& address) const {

@@ -26,6 +26,12 @@ struct Decision {
   Reason reason = Reason::NoCandidate;  // what decided the first mirror
   // Healthy also when no mirror has an address of the family: health played no part.
   Tier tier = Tier::Healthy;
+  // The weighted spread ordered the first answers (service spread_km), by a hash of
+  // the client's network at scope_prefix.
+  bool spread = false;
+  // Fewer mirrors than `answers`, because no more were within failover_km: the
+  // answer is given with the service's failover_ttl.
+  bool short_of_failover = false;
 
   std::span<const uint16_t> chosen() const { return {mirrors.data(), count}; }
 };
@@ -104,6 +110,8 @@ class Engine {
   static FamilyView view_of(size_t index, const std::vector<IpAddress>& addresses,
                             const healthcheck::HealthState& health);
   Pool pool_for(const ServiceSpec& service, Family family) const;
+  unsigned spread_order(std::span<const RankedMirror> group, const Pool& pool, const IpAddress& address,
+                        unsigned scope, std::span<uint16_t> out) const;
 };
 
 }  // namespace geosteer::steering

@@ -26,6 +26,8 @@ constexpr const char* kNestedCountry[] = {"country", "iso_code", nullptr};
 constexpr const char* kNestedContinent[] = {"continent", "code", nullptr};
 constexpr const char* kNestedLatitude[] = {"location", "latitude", nullptr};
 constexpr const char* kNestedLongitude[] = {"location", "longitude", nullptr};
+constexpr const char* kAsnNumber[] = {"autonomous_system_number", nullptr};
+constexpr const char* kAsnOrganization[] = {"autonomous_system_organization", nullptr};
 
 std::string open_error_message(const std::string& path, int status) {
   std::string message = "cannot open GeoIP database " + path + ": " + MMDB_strerror(status);
@@ -35,9 +37,59 @@ std::string open_error_message(const std::string& path, int status) {
   return message;
 }
 
+// The AS number of a record, 0 when it has none (or one no AS can have: 0 and
+// 4294967295 are reserved, RFC 7607 and RFC 7300).
+uint32_t read_asn(MMDB_entry_s entry) {
+  MMDB_entry_data_s data;
+  if (MMDB_aget_value(&entry, &data, kAsnNumber) != MMDB_SUCCESS || !data.has_data) return 0;
+  uint64_t asn;
+  switch (data.type) {
+    case MMDB_DATA_TYPE_UINT16: asn = data.uint16; break;
+    case MMDB_DATA_TYPE_UINT32: asn = data.uint32; break;
+    case MMDB_DATA_TYPE_UINT64: asn = data.uint64; break;
+    case MMDB_DATA_TYPE_INT32: asn = data.int32 > 0 ? static_cast<uint64_t>(data.int32) : 0; break;
+    default: return 0;
+  }
+  return asn < UINT32_MAX ? static_cast<uint32_t>(asn) : 0;
+}
+
+std::string_view read_asn_organization(MMDB_entry_s entry) {
+  MMDB_entry_data_s data;
+  if (MMDB_aget_value(&entry, &data, kAsnOrganization) != MMDB_SUCCESS || !data.has_data ||
+      data.type != MMDB_DATA_TYPE_UTF8_STRING) {
+    return {};
+  }
+  return {data.utf8_string, data.data_size};
+}
+
+// The kind of a database, from the first record found: ASN and city data never
+// share a file. A tree without any record is a (useless) city database.
+DatabaseKind kind_of(const MMDB_s& db) {
+  // Depth first over a bounded number of nodes: a corrupt tree is reported by the
+  // walk, not here.
+  std::vector<uint32_t> pending{0};
+  for (int visited = 0; !pending.empty() && visited < 100000; ++visited) {
+    MMDB_search_node_s node;
+    if (MMDB_read_node(&db, pending.back(), &node) != MMDB_SUCCESS) break;
+    pending.pop_back();
+    for (int side = 0; side < 2; ++side) {
+      uint8_t type = side == 0 ? node.left_record_type : node.right_record_type;
+      if (type == MMDB_RECORD_TYPE_SEARCH_NODE) {
+        pending.push_back(static_cast<uint32_t>(side == 0 ? node.left_record : node.right_record));
+      } else if (type == MMDB_RECORD_TYPE_DATA) {
+        MMDB_entry_s entry = side == 0 ? node.left_record_entry : node.right_record_entry;
+        MMDB_entry_data_s data;
+        bool asn = MMDB_aget_value(&entry, &data, kAsnNumber) == MMDB_SUCCESS && data.has_data;
+        return asn ? DatabaseKind::Asn : DatabaseKind::City;
+      }
+    }
+  }
+  return DatabaseKind::City;
+}
+
 DatabaseInfo describe(const std::string& path, const MMDB_s& db) {
   const char* type = db.metadata.database_type;
-  return DatabaseInfo{path, type != nullptr ? type : "", db.metadata.build_epoch,
+  return DatabaseInfo{path, kind_of(db), type != nullptr ? type : "", db.metadata.build_epoch,
                       db.metadata.ip_version};
 }
 
@@ -175,12 +227,14 @@ class RecordIndex {
 };
 
 // Walks one database's search tree in address order, appending every network it
-// holds to a partition: its location's index, or 0 where the tree has no record.
+// holds to a partition: the value `record_value` gives its record (read once per
+// record, however many networks share it), or 0 where the tree has no record.
+template <typename RecordValue>
 class TreeWalk {
  public:
-  TreeWalk(const MMDB_s& db, size_t db_index, const std::string& path,
-           std::vector<Location>& locations, size_t& networks)
-      : db_(db), db_index_(db_index), path_(path), locations_(locations), networks_(networks) {}
+  TreeWalk(const MMDB_s& db, size_t db_index, const std::string& path, RecordValue record_value,
+           size_t& networks)
+      : db_(db), db_index_(db_index), path_(path), record_value_(record_value), networks_(networks) {}
 
   Partition walk(Family family) {
     Partition out(family);
@@ -259,22 +313,17 @@ class TreeWalk {
     if (type == MMDB_RECORD_TYPE_EMPTY) {
       out_->append(start, 0);
     } else if (type == MMDB_RECORD_TYPE_DATA) {
-      out_->append(start, location_index(entry));
+      out_->append(start, value_of(entry));
     } else {
       fail("its search tree points outside the file");
     }
   }
 
-  // One Location per record, however many networks share it.
-  uint32_t location_index(const MMDB_entry_s& entry) {
-    uint32_t& index = known_.find_or_add(entry.offset);
-    if (index == 0) {
-      // Even a record without any field we read wins over later databases, as in
-      // lookup(): it is the database's answer for the network.
-      locations_.push_back(read_location(entry));
-      index = static_cast<uint32_t>(locations_.size() - 1);
-    }
-    return index;
+  // The index keeps value + 1: 0 marks a record not read yet.
+  uint32_t value_of(const MMDB_entry_s& entry) {
+    uint32_t& known = known_.find_or_add(entry.offset);
+    if (known == 0) known = record_value_(entry) + 1;
+    return known - 1;
   }
 
   [[noreturn]] void fail(const std::string& what) {
@@ -284,7 +333,7 @@ class TreeWalk {
   const MMDB_s& db_;
   size_t db_index_;
   const std::string& path_;
-  std::vector<Location>& locations_;
+  RecordValue record_value_;
   size_t& networks_;        // of every database walked for the family
   uint64_t own_networks_ = 0;
   RecordIndex known_;
@@ -295,26 +344,51 @@ class TreeWalk {
 
 }  // namespace
 
-LocatedPartition GeoIp::partition(Family family) const {
-  LocatedPartition result{{Location{}}, Partition(family), UINT32_MAX};
-  result.partition.append(0, 0);
+// Every address's value in the databases of one kind that cover the family: the
+// first database with a record wins, as in lookup().
+template <typename RecordValue>
+Partition GeoIp::walk(Family family, DatabaseKind kind, RecordValue record_value) const {
+  Partition result(family);
+  result.append(0, 0);
   size_t networks = 0;
   bool walked_any = false;
   for (size_t i = 0; i < dbs_.size(); ++i) {
-    if (!covers(*dbs_[i], family)) continue;
-    TreeWalk walk(*dbs_[i], i, info_[i].path, result.locations, networks);
+    if (info_[i].kind != kind || !covers(*dbs_[i], family)) continue;
+    TreeWalk walk(*dbs_[i], i, info_[i].path, record_value, networks);
     Partition db_partition = walk.walk(family);
     if (!walked_any) {
-      result.partition = std::move(db_partition);  // the first database: nothing to refine
+      result = std::move(db_partition);  // the first database: nothing to refine
       walked_any = true;
       continue;
     }
-    // Where an earlier database has a record it wins, as in lookup().
-    result.partition = refine(result.partition, db_partition,
-                              [](uint32_t earlier, uint32_t later) { return earlier != 0 ? earlier : later; });
+    result = refine(result, db_partition,
+                    [](uint32_t earlier, uint32_t later) { return earlier != 0 ? earlier : later; });
   }
   return result;
 }
+
+LocatedPartition GeoIp::partition(Family family) const {
+  LocatedPartition result{{Location{}}, Partition(family), UINT32_MAX};
+  std::vector<Location>& locations = result.locations;
+  // One Location per record. Even a record without any field we read wins over later
+  // databases, as in lookup(): it is the database's answer for the network.
+  result.partition = walk(family, DatabaseKind::City, [&locations](const MMDB_entry_s& entry) {
+    locations.push_back(read_location(entry));
+    return static_cast<uint32_t>(locations.size() - 1);
+  });
+  return result;
+}
+
+AsnPartition GeoIp::asn_partition(Family family) const {
+  return {walk(family, DatabaseKind::Asn, [](const MMDB_entry_s& entry) { return read_asn(entry); })};
+}
+
+bool GeoIp::has_asn_data() const {
+  return std::any_of(info_.begin(), info_.end(),
+                     [](const DatabaseInfo& db) { return db.kind == DatabaseKind::Asn; });
+}
+
+const char* to_string(DatabaseKind kind) { return kind == DatabaseKind::Asn ? "asn" : "city"; }
 
 std::shared_ptr<const GeoIp> GeoIp::open(const std::vector<std::string>& paths) {
   // Not make_shared: the constructor is private. Databases opened before a failure
@@ -350,18 +424,25 @@ GeoResult GeoIp::lookup(const IpAddress& address) const {
   sockaddr_storage storage;
   to_sockaddr(address, storage);
   unsigned length = 0;
+  bool located = false, asn_found = false;
   for (size_t i = 0; i < dbs_.size(); ++i) {
     const MMDB_s& db = *dbs_[i];
-    if (!covers(db, address.family)) continue;
+    bool city = info_[i].kind == DatabaseKind::City;
+    if (!covers(db, address.family) || (city ? located : asn_found)) continue;
     int error = MMDB_SUCCESS;
     MMDB_lookup_result_s found =
         MMDB_lookup_sockaddr(&db, reinterpret_cast<const sockaddr*>(&storage), &error);
     if (error != MMDB_SUCCESS) continue;  // a corrupt tree: as if the database were absent
     length = std::max(length, network_length(db, address.family, found.netmask));
-    if (result.database < 0 || found.found_entry) result.database = static_cast<int>(i);
-    if (found.found_entry) {
+    if (city && (result.database < 0 || found.found_entry)) result.database = static_cast<int>(i);
+    if (!found.found_entry) continue;
+    if (city) {
       result.location = read_location(found.entry);
-      break;
+      located = true;
+    } else {
+      result.asn = read_asn(found.entry);
+      result.asn_organization = read_asn_organization(found.entry);
+      asn_found = true;
     }
   }
   result.network = IpPrefix{address.masked(length), static_cast<uint8_t>(length)};

@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/countries.h"
@@ -35,6 +36,9 @@ struct Location {
 
 struct GeoResult {
   Location location;
+  // From the ASN databases: 0 when none has a record for the address.
+  uint32_t asn = 0;
+  std::string_view asn_organization;  // in the database's memory: valid while it is open
   // The database network that contains the address (for ECS scope): always set,
   // also when the address has no record (then it is the empty network around it).
   IpPrefix network;
@@ -57,8 +61,21 @@ struct LocatedPartition {
   uint32_t ipv4_mapped = UINT32_MAX;
 };
 
+// What a database's records hold, recognised by the records themselves: a record
+// with `autonomous_system_number` (MaxMind GeoLite2-ASN layout) makes an ASN
+// database, anything else a city one (either layout).
+enum class DatabaseKind { City, Asn };
+const char* to_string(DatabaseKind kind);
+
+// The ASN of every address, as ranges: the partition's values are AS numbers, 0
+// where no ASN database has a record.
+struct AsnPartition {
+  Partition partition;
+};
+
 struct DatabaseInfo {
   std::string path;
+  DatabaseKind kind = DatabaseKind::City;
   std::string type;      // metadata database_type
   uint64_t build_epoch;  // metadata build_epoch, seconds
   unsigned ip_version;   // 4 or 6
@@ -74,9 +91,11 @@ class GeoIp {
   GeoIp(const GeoIp&) = delete;
   GeoIp& operator=(const GeoIp&) = delete;
 
-  // Tries the databases in order, IPv4-only ones for IPv4 addresses only; the first
-  // that has a record for the address wins.
+  // Tries the city databases in order, IPv4-only ones for IPv4 addresses only; the
+  // first that has a record for the address wins. The ASN databases likewise give
+  // the ASN.
   GeoResult lookup(const IpAddress& address) const;
+  bool has_asn_data() const;
   const std::vector<DatabaseInfo>& databases() const { return info_; }
 
   // Walks the search trees of every database that covers the family, once, and
@@ -87,10 +106,14 @@ class GeoIp {
   // Throws GeoIpError for a corrupt tree, or one with more networks than
   // kMaxWalkedNetworks (a malformed file can make a tree exponentially large).
   LocatedPartition partition(Family family) const;
+  // The same walk over the ASN databases.
+  AsnPartition asn_partition(Family family) const;
   static constexpr size_t kMaxWalkedNetworks = size_t{1} << 26;
 
  private:
   GeoIp() = default;
+  template <typename RecordValue>
+  Partition walk(Family family, DatabaseKind kind, RecordValue record_value) const;
   std::vector<std::unique_ptr<MMDB_s>> dbs_;
   std::vector<DatabaseInfo> info_;
 };

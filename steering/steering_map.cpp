@@ -19,10 +19,6 @@ namespace {
 // Mean Earth radius (IUGG), in kilometres.
 constexpr double kEarthRadiusKm = 6371.0088;
 
-const std::vector<IpAddress>& addresses_of(const Mirror& mirror, Family family) {
-  return family == Family::V4 ? mirror.ipv4 : mirror.ipv6;
-}
-
 void check_service(const ServiceSpec& service, size_t mirror_count) {
   auto fail = [&](const std::string& what) {
     throw std::invalid_argument("service " + service.name + ": " + what);
@@ -44,45 +40,78 @@ void check_service(const ServiceSpec& service, size_t mirror_count) {
   for (const auto& entry : service.country_overrides) check_indices(entry.second);
   for (const auto& entry : service.continent_overrides) check_indices(entry.second);
   for (const auto& entry : service.network_overrides) check_indices(entry.second);
+  for (const auto& entry : service.asn_overrides) check_indices(entry.second);
+  if (!(service.spread_km >= 0) || !(service.failover_km >= 0)) fail("spread_km and failover_km must not be negative");
 }
 
-// Ranks a service's answerable mirrors of one answer family for a location and the
-// network override that holds the address (if any), as the README's "How a mirror is
-// chosen" says: the override's mirrors, the country's, the continent's, then every
-// mirror by distance, or the fallback and config order where there are no coordinates.
+// FNV-1a, 64 bits: small, and the same for an id on every node and after a reload.
+uint64_t id_hash(const std::string& id) {
+  uint64_t hash = 0xcbf29ce484222325;
+  for (unsigned char c : id) hash = (hash ^ c) * 0x100000001b3;
+  return hash;
+}
+
+// What besides the location decides a ranking, for one range of addresses: the
+// service's network override holding it (1 + index, or 0), its AS (0 unless the
+// service or one of its mirrors names it) and the mirrors whose home networks hold it.
+struct NetworkContext {
+  uint32_t network_override = 0;
+  uint32_t asn = 0;
+  std::span<const uint16_t> home;  // mirror indices, config order
+};
+
+// Ranks a service's answerable mirrors of one answer family for a location and its
+// network context, as the README's "How a mirror is chosen" says: the network
+// override's mirrors, the ASN override's, the mirrors whose home holds the client,
+// the country's, the continent's, then every mirror by distance, or the fallback and
+// config order where there are no coordinates. Mirrors of weight 0 go last.
 class Ranker {
  public:
   Ranker(const ServiceSpec& service, const std::vector<Mirror>& mirrors, Family answer_family)
-      : service_(service), mirrors_(mirrors), answerable_(mirrors.size(), false) {
+      : service_(service), mirrors_(mirrors), answerable_(mirrors.size(), false),
+        distance_(mirrors.size(), 0) {
     for (uint16_t index : service.mirrors) {
       const Mirror& mirror = mirrors[index];
       // A drained mirror is probed but never answered.
-      if (mirror.drain || addresses_of(mirror, answer_family).empty() || answerable_[index]) continue;
+      if (mirror.drain || mirror.addresses(answer_family).empty() || answerable_[index]) continue;
       answerable_[index] = true;
       order_.push_back(index);
     }
   }
 
-  // `network_override`: 1 + its index in the service's network overrides, or 0.
-  std::vector<RankedMirror> rank(const Location& location, uint32_t network_override) {
+  std::vector<RankedMirror> rank(const Location& location, const NetworkContext& context) {
     ranking_.clear();
     seen_.assign(mirrors_.size(), false);
-    if (network_override != 0) {
-      offer(service_.network_overrides[network_override - 1].second, Reason::NetworkOverride);
+    if (location.coordinates) {
+      for (uint16_t m : order_) distance_[m] = distance_km(*location.coordinates, mirrors_[m].location);
     }
+    if (context.network_override != 0) {
+      offer(service_.network_overrides[context.network_override - 1].second, Reason::NetworkOverride);
+    }
+    for (const auto& [asn, mirrors] : service_.asn_overrides) {
+      if (asn == context.asn) offer(mirrors, Reason::AsnOverride);
+    }
+    offer_home(context, location.coordinates.has_value());
     offer_codes(service_.country_overrides, location.country, Reason::CountryOverride);
     offer_codes(service_.continent_overrides, location.continent, Reason::ContinentOverride);
     if (location.coordinates) {
-      offer_by_distance(*location.coordinates);
+      offer_sorted(order_, Reason::Distance);
     } else {
       offer(service_.fallback, Reason::Fallback);
       offer(order_, Reason::ConfigOrder);
+    }
+    // Weight 0: answered only when no other candidate is left.
+    std::stable_partition(ranking_.begin(), ranking_.end(),
+                          [&](const RankedMirror& r) { return mirrors_[r.mirror].weight != 0; });
+    if (location.coordinates) {
+      mark_spread();
+      mark_beyond_failover();
     }
     return ranking_;
   }
 
  private:
-  void offer(const std::vector<uint16_t>& list, Reason why) {
+  void offer(std::span<const uint16_t> list, Reason why) {
     for (uint16_t mirror : list) {
       if (!answerable_[mirror] || seen_[mirror]) continue;
       seen_[mirror] = true;
@@ -98,25 +127,66 @@ class Ranker {
     }
   }
 
-  // Nearest first; equal distances keep config order.
-  void offer_by_distance(Coordinates client) {
-    by_distance_.clear();
-    for (size_t i = 0; i < order_.size(); ++i) {
-      by_distance_.push_back({distance_km(client, mirrors_[order_[i]].location), i});
+  // The mirrors whose networks hold the client, then those in its AS: nearest first
+  // where the client has coordinates, else config order.
+  void offer_home(const NetworkContext& context, bool located) {
+    home_.clear();
+    for (uint16_t m : order_) {
+      const Mirror& mirror = mirrors_[m];
+      bool in_network = std::find(context.home.begin(), context.home.end(), m) != context.home.end();
+      bool in_asn = context.asn != 0 &&
+                    std::find(mirror.asns.begin(), mirror.asns.end(), context.asn) != mirror.asns.end();
+      if (in_network || in_asn) home_.push_back({m, in_network ? Reason::HomeNetwork : Reason::HomeAsn});
     }
-    std::sort(by_distance_.begin(), by_distance_.end());
-    sorted_.clear();
-    for (const auto& entry : by_distance_) sorted_.push_back(order_[entry.second]);
-    offer(sorted_, Reason::Distance);
+    if (located) {
+      std::stable_sort(home_.begin(), home_.end(), [&](const RankedMirror& a, const RankedMirror& b) {
+        return distance_[a.mirror] < distance_[b.mirror];
+      });
+    }
+    for (const RankedMirror& r : home_) offer(std::span<const uint16_t>(&r.mirror, 1), r.reason);
+  }
+
+  // Nearest first; equal distances keep config order.
+  void offer_sorted(const std::vector<uint16_t>& mirrors, Reason why) {
+    sorted_ = mirrors;
+    std::stable_sort(sorted_.begin(), sorted_.end(),
+                     [&](uint16_t a, uint16_t b) { return distance_[a] < distance_[b]; });
+    offer(sorted_, why);
+  }
+
+  // The leading mirrors of a tier without an order of the operator's (home or
+  // distance) that are no farther than the first plus spread_km share its clients.
+  void mark_spread() {
+    if (service_.spread_km <= 0 || ranking_.empty()) return;
+    Reason tier = ranking_.front().reason;
+    if (tier != Reason::Distance && tier != Reason::HomeNetwork && tier != Reason::HomeAsn) return;
+    double limit = distance_[ranking_.front().mirror] + service_.spread_km;
+    size_t group = 0;
+    while (group < ranking_.size() && ranking_[group].reason == tier &&
+           distance_[ranking_[group].mirror] <= limit && mirrors_[ranking_[group].mirror].weight != 0) {
+      ++group;
+    }
+    if (group < 2) return;  // one mirror shares with nobody
+    for (size_t i = 0; i < group; ++i) ranking_[i].flags |= RankedMirror::kSpread;
+  }
+
+  void mark_beyond_failover() {
+    if (service_.failover_km <= 0 || ranking_.empty()) return;
+    double limit = distance_[ranking_.front().mirror] + service_.failover_km;
+    for (RankedMirror& r : ranking_) {
+      // The spread mirrors share the first place: each may be the first answer.
+      if (!r.spread() && distance_[r.mirror] > limit) r.flags |= RankedMirror::kBeyondFailover;
+    }
   }
 
   const ServiceSpec& service_;
   const std::vector<Mirror>& mirrors_;
   std::vector<bool> answerable_;
-  std::vector<uint16_t> order_;  // the answerable mirrors, config order
+  std::vector<double> distance_;  // from the client, by mirror index, when it has coordinates
+  std::vector<uint16_t> order_;   // the answerable mirrors, config order
   std::vector<RankedMirror> ranking_;
   std::vector<bool> seen_;
-  std::vector<std::pair<double, size_t>> by_distance_;
+  std::vector<RankedMirror> home_;
   std::vector<uint16_t> sorted_;
 };
 
@@ -125,32 +195,122 @@ std::vector<uint32_t> ranking_key(std::span<const RankedMirror> ranking) {
   std::vector<uint32_t> key;
   key.reserve(ranking.size());
   for (const RankedMirror& r : ranking) {
-    key.push_back(uint32_t{r.mirror} << 8 | static_cast<uint32_t>(r.reason));
+    key.push_back(uint32_t{r.mirror} << 16 | uint32_t{static_cast<uint8_t>(r.reason)} << 8 | r.flags);
   }
   return key;
 }
+
+// The network context of every address for one service, as a partition whose values
+// index `contexts` (0: no override, no AS that matters, no home network).
+class ContextPartition {
+ public:
+  ContextPartition(const ServiceSpec& service, const std::vector<Mirror>& mirrors,
+                   const AsnPartition* asns, Family family)
+      : partition_(family) {
+    home_sets_.push_back({});
+    contexts_.push_back({});
+    std::vector<IpPrefix> networks;
+    for (const auto& entry : service.network_overrides) networks.push_back(entry.first);
+    Partition overrides = longest_match_partition(networks, family);
+    Partition homes = home_partition(service, mirrors, family);
+    Partition combined = refine(overrides, homes, [&](uint32_t network, uint32_t home) {
+      return context_id({network, 0, home});
+    });
+    if (asns != nullptr) {
+      Partition relevant = relevant_asns(service, mirrors, asns->partition);
+      combined = refine(combined, relevant, [&](uint32_t context, uint32_t asn) {
+        Key key = contexts_[context];
+        key.asn = asn;
+        return context_id(key);
+      });
+    }
+    partition_ = std::move(combined);
+  }
+
+  const Partition& partition() const { return partition_; }
+  NetworkContext context(uint32_t id) const {
+    const Key& key = contexts_[id];
+    return {key.network_override, key.asn, home_sets_[key.home]};
+  }
+
+ private:
+  struct Key {
+    uint32_t network_override = 0, asn = 0, home = 0;
+    auto operator<=>(const Key&) const = default;
+  };
+
+  uint32_t context_id(const Key& key) {
+    auto [it, added] = ids_.try_emplace(key, static_cast<uint32_t>(contexts_.size()));
+    if (added) contexts_.push_back(key);
+    return it->second;
+  }
+
+  // Values index home_sets_: the service's mirrors whose `networks` hold the range.
+  Partition home_partition(const ServiceSpec& service, const std::vector<Mirror>& mirrors,
+                           Family family) {
+    Partition homes(family);
+    homes.append(0, 0);
+    std::map<std::vector<uint16_t>, uint32_t> set_ids{{{}, 0}};
+    for (uint16_t m : service.mirrors) {
+      if (mirrors[m].networks.empty()) continue;
+      Partition inside = longest_match_partition(mirrors[m].networks, family);
+      homes = refine(homes, inside, [&](uint32_t set, uint32_t in) {
+        if (in == 0) return set;
+        std::vector<uint16_t> with = home_sets_[set];
+        if (std::find(with.begin(), with.end(), m) == with.end()) with.push_back(m);
+        auto [it, added] = set_ids.try_emplace(with, static_cast<uint32_t>(home_sets_.size()));
+        if (added) home_sets_.push_back(std::move(with));
+        return it->second;
+      });
+    }
+    return homes;
+  }
+
+  // The ASN partition with every AS the service and its mirrors do not name set to
+  // 0: boundaries between ASes that change nothing must not narrow the scopes.
+  static Partition relevant_asns(const ServiceSpec& service, const std::vector<Mirror>& mirrors,
+                                 const Partition& asns) {
+    std::vector<uint32_t> named;
+    for (const auto& entry : service.asn_overrides) named.push_back(entry.first);
+    for (uint16_t m : service.mirrors) named.insert(named.end(), mirrors[m].asns.begin(), mirrors[m].asns.end());
+    std::sort(named.begin(), named.end());
+    Partition out(asns.family());
+    if (named.empty()) {
+      out.append(0, 0);
+      return out;
+    }
+    for (size_t i = 0; i < asns.size(); ++i) {
+      bool relevant = std::binary_search(named.begin(), named.end(), asns.value(i));
+      out.append(asns.start(i), relevant ? asns.value(i) : 0);
+    }
+    return out;
+  }
+
+  Partition partition_;
+  std::vector<Key> contexts_;
+  std::map<Key, uint32_t> ids_{{Key{}, 0}};
+  std::vector<std::vector<uint16_t>> home_sets_;
+};
 
 // Compiles one (client family, answer family) map of a service.
 class FamilyCompiler {
  public:
   FamilyCompiler(const ServiceSpec& service, const std::vector<Mirror>& mirrors,
-                 const LocatedPartition& located, Family answer_family, unsigned coarse_depth)
-      : service_(service),
-        located_(located),
+                 const LocatedPartition& located, const ContextPartition& contexts,
+                 Family answer_family, unsigned coarse_depth)
+      : located_(located),
+        contexts_(contexts),
         ranker_(service, mirrors, answer_family),
         out_(located.partition.family(), coarse_depth) {}
 
   FamilyMap compile() {
-    Family family = located_.partition.family();
-    std::vector<IpPrefix> networks;
-    for (const auto& entry : service_.network_overrides) networks.push_back(entry.first);
-    Partition overrides = longest_match_partition(networks, family);
-    // Every range of equal location and override, valued by its interned ranking;
-    // neighbours with equal rankings make one range.
-    out_.reserve(located_.partition.size() + overrides.size());
+    const Partition& contexts = contexts_.partition();
+    // Every range of equal location and network context, valued by its interned
+    // ranking; neighbours with equal rankings make one range.
+    out_.reserve(located_.partition.size() + contexts.size());
     uint32_t previous_ranking = UINT32_MAX, previous_head = UINT32_MAX;
-    sweep(located_.partition, overrides, [&](Address128 start, uint32_t location, uint32_t network) {
-      uint32_t ranking = ranking_id(location, network);
+    sweep(located_.partition, contexts, [&](Address128 start, uint32_t location, uint32_t context) {
+      uint32_t ranking = ranking_id(location, context);
       if (ranking == previous_ranking) return;
       uint32_t head = head_id(ranking);
       out_.append_fine(start, ranking, head != previous_head);
@@ -162,56 +322,58 @@ class FamilyCompiler {
   }
 
  private:
-  // Memoized: most ranges are outside every network override, so those are found
-  // by location alone.
-  uint32_t ranking_id(uint32_t location, uint32_t network) {
+  // Memoized: most ranges have no network context, so those are found by location
+  // alone.
+  uint32_t ranking_id(uint32_t location, uint32_t context) {
     if (location == located_.ipv4_mapped) {
       // Never read (queries there are steered as IPv4); only kept apart.
       if (mapped_ranking_ == kUnknown) mapped_ranking_ = out_.add_ranking({});
       return mapped_ranking_;
     }
-    if (network == 0) {
+    if (context == 0) {
       uint32_t& known = by_location_[location];
       if (known == kUnknown) known = intern(location, 0);
       return known;
     }
-    uint64_t pair = uint64_t{location} << 32 | network;
+    uint64_t pair = uint64_t{location} << 32 | context;
     auto [it, added] = by_pair_.try_emplace(pair, 0);
-    if (added) it->second = intern(location, network);
+    if (added) it->second = intern(location, context);
     return it->second;
   }
 
-  uint32_t intern(uint32_t location, uint32_t network) {
-    std::vector<RankedMirror> ranking = ranker_.rank(located_.locations[location], network);
+  uint32_t intern(uint32_t location, uint32_t context) {
+    std::vector<RankedMirror> ranking = ranker_.rank(located_.locations[location], contexts_.context(context));
     auto [known, is_new] = by_ranking_.try_emplace(ranking_key(ranking), 0);
     if (is_new) known->second = out_.add_ranking(ranking);
     return known->second;
   }
 
-  // The identity of a ranking's first coarse_depth mirrors, once per ranking. Their
-  // reasons are left out: the scope promises the same answer, and each range keeps
-  // its own ranking, so the reason given to every client stays its own.
+  // The identity of a ranking's head: its first places (FamilyMap::head_length)
+  // with their flags. Reasons are left out: the scope promises the same answer, and
+  // each range keeps its own ranking, so the reason given to every client stays its
+  // own.
   uint32_t head_id(uint32_t ranking) {
     while (head_of_.size() <= ranking) {
       std::span<const RankedMirror> places = out_.ranking(static_cast<uint32_t>(head_of_.size()));
-      std::vector<uint32_t> mirrors;
-      for (size_t i = 0; i < places.size() && i < out_.coarse_depth(); ++i) {
-        mirrors.push_back(places[i].mirror);
+      size_t length = out_.head_length(places);
+      std::vector<uint32_t> key{static_cast<uint32_t>(length)};
+      for (size_t i = 0; i < places.size() && i < length; ++i) {
+        key.push_back(uint32_t{places[i].mirror} << 8 | places[i].flags);
       }
-      auto [it, added] = heads_.try_emplace(std::move(mirrors), static_cast<uint32_t>(heads_.size()));
+      auto [it, added] = heads_.try_emplace(std::move(key), static_cast<uint32_t>(heads_.size()));
       head_of_.push_back(it->second);
     }
     return head_of_[ranking];
   }
 
-  const ServiceSpec& service_;
   const LocatedPartition& located_;
+  const ContextPartition& contexts_;
   Ranker ranker_;
   FamilyMap out_;
   static constexpr uint32_t kUnknown = UINT32_MAX;
   uint32_t mapped_ranking_ = kUnknown;
   std::vector<uint32_t> by_location_ = std::vector<uint32_t>(located_.locations.size(), kUnknown);
-  std::unordered_map<uint64_t, uint32_t> by_pair_;  // (location, override) -> ranking
+  std::unordered_map<uint64_t, uint32_t> by_pair_;  // (location, context) -> ranking
   std::map<std::vector<uint32_t>, uint32_t> by_ranking_;
   std::map<std::vector<uint32_t>, uint32_t> heads_;
   std::vector<uint32_t> head_of_;  // by ranking
@@ -231,6 +393,12 @@ void set_apart_ipv4_mapped(LocatedPartition& located) {
   uint32_t index = located.ipv4_mapped;
   located.partition = refine(located.partition, mapped,
                              [index](uint32_t location, uint32_t in_mapped) { return in_mapped ? index : location; });
+}
+
+// Whether any service or mirror steers by AS: only then is the ASN data walked.
+bool names_asns(const std::vector<ServiceSpec>& services, const std::vector<Mirror>& mirrors) {
+  return std::any_of(services.begin(), services.end(), [](const ServiceSpec& s) { return !s.asn_overrides.empty(); }) ||
+         std::any_of(mirrors.begin(), mirrors.end(), [](const Mirror& m) { return !m.asns.empty(); });
 }
 
 LocatedPartition unknown_everywhere(Family family) {
@@ -358,6 +526,7 @@ std::shared_ptr<const SteeringMap> SteeringMap::compile(std::vector<Mirror> mirr
   auto map = std::make_shared<SteeringMap>();
   for (const ServiceSpec& service : services) check_service(service, mirrors.size());
   map->mirrors = std::move(mirrors);
+  for (const Mirror& mirror : map->mirrors) map->mirror_keys.push_back(id_hash(mirror.id));
   map->services = std::move(services);
   map->geoip = std::move(geoip);
   map->maps.resize(map->services.size());
@@ -366,16 +535,21 @@ std::shared_ptr<const SteeringMap> SteeringMap::compile(std::vector<Mirror> mirr
   // compiled on a thread of its own while this one does IPv4 (a reload takes half
   // as long where there are two cores).
   auto compile_client_family = [&map, &options](Family client) {
-    // The GeoIP walk is shared by every service; it is the slow part.
+    // The GeoIP walks are shared by every service; they are the slow part.
     LocatedPartition located = map->geoip ? map->geoip->partition(client) : unknown_everywhere(client);
     if (client == Family::V6) set_apart_ipv4_mapped(located);
+    std::optional<AsnPartition> asns;
+    if (map->geoip && map->geoip->has_asn_data() && names_asns(map->services, map->mirrors)) {
+      asns = map->geoip->asn_partition(client);
+    }
     std::vector<std::array<std::optional<FamilyMap>, 2>> out(map->services.size());
     for (size_t s = 0; s < map->services.size(); ++s) {
       const ServiceSpec& service = map->services[s];
       unsigned depth = options.coarse_depth != 0 ? options.coarse_depth : service.answers;
+      ContextPartition contexts(service, map->mirrors, asns ? &*asns : nullptr, client);
       for (Family answer : {Family::V4, Family::V6}) {
         out[s][answer == Family::V4 ? 0 : 1].emplace(
-            FamilyCompiler(service, map->mirrors, located, answer, depth).compile());
+            FamilyCompiler(service, map->mirrors, located, contexts, answer, depth).compile());
       }
     }
     return out;

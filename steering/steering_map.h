@@ -11,6 +11,7 @@
 // the client's address inside its range.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -25,8 +26,17 @@
 namespace geosteer::steering {
 
 struct RankedMirror {
-  uint16_t mirror;  // index into the map's mirrors
-  Reason reason;    // what put it at this place
+  uint16_t mirror;     // index into the map's mirrors
+  Reason reason;       // what put it at this place
+  uint8_t flags = 0;   // kSpread, kBeyondFailover
+
+  // One of the leading mirrors that share clients by weight (service spread_km).
+  static constexpr uint8_t kSpread = 1;
+  // Farther than the first-ranked mirror plus failover_km: answered only as the
+  // first answer, when nothing nearer can be.
+  static constexpr uint8_t kBeyondFailover = 2;
+  bool spread() const { return (flags & kSpread) != 0; }
+  bool beyond_failover() const { return (flags & kBeyondFailover) != 0; }
 };
 
 // One family of one service: ranges of addresses with the same ranking (fine), and
@@ -48,6 +58,13 @@ class FamilyMap {
   Hit find(const IpAddress& address) const;
 
   unsigned coarse_depth() const { return coarse_depth_; }
+  // The leading places every ranking of a coarse range shares: coarse_depth, or all
+  // the spread mirrors where there are more (any of them may come first).
+  size_t head_length(std::span<const RankedMirror> ranking) const {
+    size_t spread = 0;
+    while (spread < ranking.size() && ranking[spread].spread()) ++spread;
+    return std::max<size_t>(coarse_depth_, spread);
+  }
   size_t fine_ranges() const { return fine_.size(); }
   size_t coarse_ranges() const { return coarse_count_; }
   size_t rankings() const { return rankings_.size(); }
@@ -135,6 +152,9 @@ struct SteeringMap {
   std::vector<ServiceSpec> services;
   std::shared_ptr<const GeoIp> geoip;
   std::vector<ServiceMap> maps;  // by service
+  // By mirror index: a hash of its id, stable across reloads and reorderings, which
+  // the weighted spread draws with.
+  std::vector<uint64_t> mirror_keys;
 
   // Throws std::invalid_argument for an inconsistent service, GeoIpError for a
   // database that cannot be walked.

@@ -16,6 +16,18 @@ struct Mirror {
   Coordinates location;
   std::vector<IpAddress> ipv4, ipv6;
   bool drain = false;
+  // The mirror's home: clients inside these networks or ASes get it before any other
+  // mirror, after the service's network and ASN overrides (a micro mirror serves its
+  // own ISP first).
+  std::vector<IpPrefix> networks;
+  std::vector<uint32_t> asns;
+  // Capacity: mirrors within a service's spread_km share clients in proportion to
+  // it; 0 is answered only when no other candidate is left.
+  uint32_t weight = 100;
+
+  const std::vector<IpAddress>& addresses(Family family) const {
+    return family == Family::V4 ? ipv4 : ipv6;
+  }
 };
 
 struct ServiceSpec {
@@ -27,6 +39,15 @@ struct ServiceSpec {
   std::vector<std::pair<std::string, std::vector<uint16_t>>> country_overrides;
   std::vector<std::pair<std::string, std::vector<uint16_t>>> continent_overrides;
   std::vector<std::pair<IpPrefix, std::vector<uint16_t>>> network_overrides;
+  std::vector<std::pair<uint32_t, std::vector<uint16_t>>> asn_overrides;
+  // Mirrors no farther than the nearest plus this share its clients by weight; 0: off.
+  double spread_km = 0;
+  // Second and later answers only from mirrors no farther than the first-ranked
+  // one plus this (0: any distance); a client with fewer in range gets fewer
+  // answers, with failover_ttl, so that it asks again soon instead of failing over
+  // to a distant mirror.
+  double failover_km = 0;
+  uint32_t failover_ttl = 30;
 };
 
 // The client as the DNS layer saw it.
@@ -36,8 +57,11 @@ struct Client {
   bool from_ecs = false;
 };
 
-enum class Reason {
+enum class Reason : uint8_t {
   NetworkOverride,
+  AsnOverride,
+  HomeNetwork,  // inside one of the mirror's networks
+  HomeAsn,      // in one of the mirror's ASes
   CountryOverride,
   ContinentOverride,
   Distance,

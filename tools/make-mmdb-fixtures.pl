@@ -5,6 +5,8 @@
 #   nested-city.mmdb MaxMind GeoLite2-City layout, IPv6 tree with IPv4 in ::/96
 #   benchmark-net.mmdb DB-IP flat layout, IPv4: the benchmarking range 198.18.0.0/15,
 #                    where the network-namespace tests build their own small Internet
+#   asn.mmdb         MaxMind GeoLite2-ASN layout (autonomous_system_number and
+#                    _organization), IPv6 tree with IPv4 in ::/96
 # Usage: make-mmdb-fixtures.pl OUTDIR
 #
 # The output is deterministic (fixed build epoch, no time or randomness) so that a
@@ -41,6 +43,9 @@ my %KEY_TYPES = (
     code            => 'utf8_string',
     iso_code        => 'utf8_string',
     accuracy_radius => 'uint16',
+    # ASN (GeoLite2-ASN)
+    autonomous_system_number       => 'uint32',
+    autonomous_system_organization => 'utf8_string',
 );
 
 # In the nested layout "city" is a map and latitude/longitude are doubles; the
@@ -195,7 +200,36 @@ sub write_benchmark_net {
     write_tree($tree, 'benchmark-net.mmdb');
 }
 
+# AS numbers for the networks of the city fixtures. 41.0.0.0/11 (Johannesburg in
+# the city data) is split between two ASes, so that a test can see an AS boundary
+# inside one location; 64500-64511 are reserved for documentation (RFC 5398).
+sub write_asn {
+    my $tree = new_tree(
+        ip_version         => 6,
+        alias_ipv6_to_ipv4 => 1,
+        database_type      => 'GeoLite2-ASN',
+        description        => { en => 'geosteer test fixture, MaxMind ASN layout' },
+        key_types          => \%KEY_TYPES,
+    );
+    my $as = sub {
+        my ($number, $organization) = @_;
+        return { autonomous_system_number => $number, autonomous_system_organization => $organization };
+    };
+    my @networks = (
+        ['130.149.0.0/16', $as->(680,   'Verein zur Foerderung eines Deutschen Forschungsnetzes e.V.')],
+        ['2001:638::/32',  $as->(680,   'Verein zur Foerderung eines Deutschen Forschungsnetzes e.V.')],
+        ['8.8.8.0/24',     $as->(15169, 'GOOGLE')],
+        ['133.11.0.0/16',  $as->(2501,  'The University of Tokyo')],
+        ['41.0.0.0/12',    $as->(64500, 'Example South ISP')],
+        ['41.16.0.0/12',   $as->(64501, 'Example North ISP')],
+        ['143.107.0.0/16', $as->(6939,  'Hurricane Electric LLC')],
+    );
+    $tree->insert_network(@$_) for @networks;
+    write_tree($tree, 'asn.mmdb');
+}
+
 write_flat_ipv4();
 write_flat_ipv6();
 write_benchmark_net();
 write_nested_city();
+write_asn();

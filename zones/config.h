@@ -113,6 +113,7 @@ struct Overrides {
   std::map<std::string, std::vector<std::string>> countries;   // ISO 3166 alpha-2 -> mirror ids
   std::map<std::string, std::vector<std::string>> continents;  // AF AN AS EU NA OC SA -> ids
   std::vector<std::pair<IpPrefix, std::vector<std::string>>> networks;  // in config order
+  std::vector<std::pair<uint32_t, std::vector<std::string>>> asns;      // AS number -> ids
 };
 
 struct Service {
@@ -123,6 +124,12 @@ struct Service {
   uint32_t ttl = 60;
   std::vector<std::string> fallback;  // ids
   Overrides overrides;
+  // Mirrors no farther than the nearest plus spread_km share its clients by weight.
+  double spread_km = 0;
+  // Later answers only from mirrors within failover_km of the first-ranked one; a
+  // client with fewer gets fewer, with failover_ttl (at most ttl). 0: any distance.
+  double failover_km = 0;
+  uint32_t failover_ttl = 30;
   SourcePos pos;
 };
 
@@ -144,6 +151,11 @@ struct MirrorConfig {
   std::vector<IpAddress> ipv4, ipv6;
   std::optional<GeoPoint> location;  // absent: taken from GeoIP of the first address
   bool drain = false;  // probed, never answered
+  // Its home: clients in these networks or ASes get it first (after the services'
+  // network and ASN overrides).
+  std::vector<IpPrefix> networks;
+  std::vector<uint32_t> asns;
+  uint32_t weight = 100;  // share among mirrors within a service's spread_km; 0: last resort
   // Resolved: global healthcheck, then the services listing the mirror (which must
   // resolve alike), then its own.
   healthcheck::ProbeSettings probe;

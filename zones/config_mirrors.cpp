@@ -20,7 +20,7 @@ void ConfigParser::parse_mirrors(const YAML::Node& node, std::vector<MirrorConfi
 void ConfigParser::parse_mirror(const YAML::Node& node, MirrorConfig& mirror,
                                 HealthcheckBlock& health) {
   auto f = fields(node, "mirror", {"id", "url", "ipv4", "ipv6", "location", "drain",
-                                   "healthcheck"});
+                                   "networks", "asns", "weight", "healthcheck"});
   if (!f) return;
   if (const Entry* e = required(*f, "id", "mirror")) parse_mirror_id(e->value, mirror);
   if (const Entry* e = required(*f, "url", "mirror")) parse_url(e->value, mirror);
@@ -35,7 +35,75 @@ void ConfigParser::parse_mirror(const YAML::Node& node, MirrorConfig& mirror,
   if (const Entry* e = f->find("drain")) {
     if (auto drain = boolean(e->value, "'drain'")) mirror.drain = *drain;
   }
+  if (const Entry* e = f->find("networks")) parse_home_networks(e->value, mirror);
+  if (const Entry* e = f->find("asns")) parse_home_asns(e->value, mirror);
+  set_integer(*f, "weight", 0, kMaxWeight, mirror.weight);
   if (const Entry* e = f->find("healthcheck")) health = parse_healthcheck(e->value, nullptr);
+}
+
+void ConfigParser::parse_home_networks(const YAML::Node& node, MirrorConfig& mirror) {
+  if (!expect(node, YAML::NodeType::Sequence, "'networks'")) return;
+  for (const auto& item : node) {
+    auto text = scalar(item, "a network in 'networks'");
+    if (!text) continue;
+    auto prefix = network(item, *text);
+    if (!prefix) continue;
+    if (std::find(mirror.networks.begin(), mirror.networks.end(), *prefix) != mirror.networks.end()) {
+      error(item, "network " + quoted(*text) + " is listed twice in 'networks'");
+      continue;
+    }
+    mirror.networks.push_back(*prefix);
+  }
+}
+
+void ConfigParser::parse_home_asns(const YAML::Node& node, MirrorConfig& mirror) {
+  if (!expect(node, YAML::NodeType::Sequence, "'asns'")) return;
+  for (const auto& item : node) {
+    auto number = asn(item, "'asns'");
+    if (!number) continue;
+    if (std::find(mirror.asns.begin(), mirror.asns.end(), *number) != mirror.asns.end()) {
+      error(item, "AS" + std::to_string(*number) + " is listed twice in 'asns'");
+      continue;
+    }
+    mirror.asns.push_back(*number);
+  }
+}
+
+// An AS number, written 6939 or AS6939. 0 and 4294967295 are reserved (RFC 7607,
+// RFC 7300): no network is in them.
+std::optional<uint32_t> ConfigParser::asn(const YAML::Node& node, std::string_view what) {
+  auto text = scalar(node, "an AS number in " + std::string(what));
+  if (!text) return std::nullopt;
+  std::string digits = *text;
+  if (digits.size() > 2 && (digits[0] == 'A' || digits[0] == 'a') && (digits[1] == 'S' || digits[1] == 's')) {
+    digits = digits.substr(2);
+  }
+  bool numeric = !digits.empty() && digits.size() <= 10 &&
+                 std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+  uint64_t value = numeric ? std::stoull(digits) : 0;
+  if (!numeric || value == 0 || value >= UINT32_MAX) {
+    error(node, "invalid AS number " + quoted(*text) + " in " + std::string(what),
+          "write it as 6939 or AS6939, between 1 and 4294967294");
+    return std::nullopt;
+  }
+  return static_cast<uint32_t>(value);
+}
+
+// A network written as a prefix with no bits set past its length.
+std::optional<IpPrefix> ConfigParser::network(const YAML::Node& node, const std::string& text) {
+  auto prefix = IpPrefix::parse(text);
+  if (!prefix) {
+    error(node, "invalid network " + quoted(text),
+          "expected a prefix such as 203.0.113.0/24 or 2001:db8::/32");
+    return std::nullopt;
+  }
+  if (!prefix->host_bits_zero()) {
+    IpPrefix masked{prefix->address.masked(prefix->length), prefix->length};
+    error(node, "network " + quoted(text) + " has bits set past its prefix length",
+          "did you mean " + masked.to_string() + "?");
+    return std::nullopt;
+  }
+  return prefix;
 }
 
 void ConfigParser::parse_mirror_id(const YAML::Node& node, MirrorConfig& mirror) {

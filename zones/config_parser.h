@@ -20,6 +20,8 @@
 namespace geosteer::zones::parsing {
 
 constexpr uint64_t kMaxTtl = 2147483647;  // RFC 2181 section 8
+// A mirror's weight: shares as fine as one in a million are more than enough.
+constexpr uint64_t kMaxWeight = 1000000;
 constexpr std::array<std::string_view, 7> kContinents = {"AF", "AN", "AS", "EU",
                                                          "NA", "OC", "SA"};
 
@@ -184,6 +186,10 @@ class ConfigParser {
   void parse_url(const YAML::Node& node, MirrorConfig& mirror);
   void parse_addresses(const YAML::Node& node, Family family, std::vector<IpAddress>& out);
   std::optional<GeoPoint> parse_location(const YAML::Node& node);
+  void parse_home_networks(const YAML::Node& node, MirrorConfig& mirror);
+  void parse_home_asns(const YAML::Node& node, MirrorConfig& mirror);
+  std::optional<uint32_t> asn(const YAML::Node& node, std::string_view what);
+  std::optional<IpPrefix> network(const YAML::Node& node, const std::string& text);
 
   void parse_zones(const YAML::Node& node, std::vector<ZoneConfig>& zones);
   void parse_zone(const YAML::Node& node, ZoneConfig& zone);
@@ -200,6 +206,7 @@ class ConfigParser {
   void parse_country_overrides(const YAML::Node& node, Service& service);
   void parse_continent_overrides(const YAML::Node& node, Service& service);
   void parse_network_overrides(const YAML::Node& node, Service& service);
+  void parse_asn_overrides(const YAML::Node& node, Service& service);
 
   HealthcheckBlock parse_healthcheck(const YAML::Node& node,
                                      healthcheck::CheckerSettings* checker);

@@ -104,7 +104,8 @@ void ConfigParser::parse_records(const YAML::Node& node, ZoneConfig& zone) {
 void ConfigParser::parse_service(const YAML::Node& node, const std::string& origin_wire,
                                  Service& service, HealthcheckBlock& health) {
   auto f = fields(node, "service",
-                  {"name", "mirrors", "answers", "ttl", "fallback", "overrides", "healthcheck"});
+                  {"name", "mirrors", "answers", "ttl", "fallback", "overrides", "spread_km",
+                   "failover_km", "failover_ttl", "healthcheck"});
   if (!f) return;
   if (const Entry* e = required(*f, "name", "service")) {
     parse_service_name(e->value, origin_wire, service);
@@ -127,6 +128,11 @@ void ConfigParser::parse_service(const YAML::Node& node, const std::string& orig
     service.fallback = parse_ids(e->value, "'fallback'", &service);
   }
   if (const Entry* e = f->find("overrides")) parse_overrides(e->value, service);
+  // Half the Earth's circumference is as far as two places can be.
+  constexpr double kMaxKm = 20038;
+  if (const Entry* e = f->find("spread_km")) service.spread_km = real(e->value, "'spread_km'", 0, kMaxKm).value_or(0);
+  if (const Entry* e = f->find("failover_km")) service.failover_km = real(e->value, "'failover_km'", 0, kMaxKm).value_or(0);
+  set_integer(*f, "failover_ttl", 0, kMaxTtl, service.failover_ttl);
   if (const Entry* e = f->find("healthcheck")) health = parse_healthcheck(e->value, nullptr);
 }
 
@@ -182,8 +188,9 @@ std::vector<std::string> ConfigParser::parse_ids(const YAML::Node& node, std::st
 }
 
 void ConfigParser::parse_overrides(const YAML::Node& node, Service& service) {
-  auto f = fields(node, "overrides", {"countries", "continents", "networks"});
+  auto f = fields(node, "overrides", {"countries", "continents", "networks", "asns"});
   if (!f) return;
+  if (const Entry* e = f->find("asns")) parse_asn_overrides(e->value, service);
   if (const Entry* e = f->find("countries")) parse_country_overrides(e->value, service);
   if (const Entry* e = f->find("continents")) parse_continent_overrides(e->value, service);
   if (const Entry* e = f->find("networks")) parse_network_overrides(e->value, service);
@@ -243,18 +250,8 @@ void ConfigParser::parse_network_overrides(const YAML::Node& node, Service& serv
   auto all = entries(node, "'networks'");
   if (!all) return;
   for (const auto& e : *all) {
-    auto prefix = IpPrefix::parse(e.key);
-    if (!prefix) {
-      error(e.key_node, "invalid network " + quoted(e.key),
-            "expected a prefix such as 203.0.113.0/24 or 2001:db8::/32");
-      continue;
-    }
-    if (!prefix->host_bits_zero()) {
-      IpPrefix network{prefix->address.masked(prefix->length), prefix->length};
-      error(e.key_node, "network " + quoted(e.key) + " has bits set past its prefix length",
-            "did you mean " + network.to_string() + "?");
-      continue;
-    }
+    auto prefix = network(e.key_node, e.key);
+    if (!prefix) continue;
     // The keys differ as text ("2001:DB8::/32", "2001:db8::/32") but not as networks:
     // only one of them could ever be used.
     auto& networks = service.overrides.networks;
@@ -267,6 +264,23 @@ void ConfigParser::parse_network_overrides(const YAML::Node& node, Service& serv
     }
     auto ids = parse_ids(e.value, "the override for " + e.key, &service);
     networks.emplace_back(*prefix, std::move(ids));
+  }
+}
+
+void ConfigParser::parse_asn_overrides(const YAML::Node& node, Service& service) {
+  auto all = entries(node, "'asns'");
+  if (!all) return;
+  for (const auto& e : *all) {
+    auto number = asn(e.key_node, "'asns'");
+    if (!number) continue;
+    // 6939 and AS6939 are the same AS.
+    auto& asns = service.overrides.asns;
+    if (std::any_of(asns.begin(), asns.end(), [&](const auto& a) { return a.first == *number; })) {
+      error(e.key_node, "AS" + std::to_string(*number) + " is listed twice in 'asns'",
+            "merge its mirrors into one entry");
+      continue;
+    }
+    asns.emplace_back(*number, parse_ids(e.value, "the override for " + e.key, &service));
   }
 }
 

@@ -156,7 +156,7 @@ TEST(ExplainDecision, NamesStaleMirrorsAndTheTier) {
   steering::Engine engine = engine_of({mirror("m1", 0, 0), mirror("m2", 0, 1)}, 2, health);
   steering::Decision decision = engine.choose(0, Family::V4, {IpAddress::v4({10, 0, 0, 1}), 32});
   Lines sink;
-  explain_decision(engine, decision, Family::V4, steering::Location{}, sink);
+  explain_decision(engine, decision, Family::V4, steering::GeoResult{}, sink);
   EXPECT_EQ(sink.lines, Strings{"A: m1 stale, m2 stale (config-order, stale, scope /0)"});
 }
 
@@ -164,7 +164,7 @@ TEST(ExplainDecision, FamilyWithoutMirrorsIsNoData) {
   steering::Engine engine = engine_of({mirror("m1", 0, 0)}, 1, healthcheck::HealthState::all_up(1));
   steering::Decision decision = engine.choose(0, Family::V6, {IpAddress::v4({10, 0, 0, 1}), 32});
   Lines sink;
-  explain_decision(engine, decision, Family::V6, steering::Location{}, sink);
+  explain_decision(engine, decision, Family::V6, steering::GeoResult{}, sink);
   EXPECT_EQ(sink.lines, Strings{"AAAA: no mirror has an IPv6 address (NODATA)"});
 }
 
@@ -174,7 +174,7 @@ TEST(ExplainDecision, ManyLongMirrorNamesGoOnOverSeveralLines) {
   steering::Engine engine = engine_of(mirrors, 6, healthcheck::HealthState::all_up(6));
   steering::Decision decision = engine.choose(0, Family::V4, {IpAddress::v4({10, 0, 0, 1}), 32});
   Lines sink;
-  explain_decision(engine, decision, Family::V4, steering::Location{}, sink);
+  explain_decision(engine, decision, Family::V4, steering::GeoResult{}, sink);
   ASSERT_EQ(sink.lines.size(), 3u);
   std::string all;
   for (const std::string& line : sink.lines) {

@@ -33,7 +33,7 @@ Mirror mirror(const char* id, double lat, double lon, const char* ipv4, const ch
 }
 
 std::vector<Mirror> world_mirrors() {
-  return {
+  std::vector<Mirror> mirrors{
       mirror("berlin", 52.52, 13.40, "127.0.0.11", nullptr),
       mirror("bordeaux", 44.84, -0.58, "127.0.0.12", "::ffff:127.0.0.12"),
       mirror("us-west", 37.55, -121.98, "127.0.0.13", "::ffff:127.0.0.13"),
@@ -43,6 +43,15 @@ std::vector<Mirror> world_mirrors() {
       mirror("singapore", 1.35, 103.82, "127.0.0.17", nullptr),
       mirror("sydney", -33.87, 151.21, "127.0.0.18", nullptr),
   };
+  // Home networks and ASes (asn.mmdb: 41.0.0.0/12 is AS64500, 41.16.0.0/12 AS64501,
+  // 130.149.0.0/16 and 2001:638::/32 AS680), one inside a network override.
+  mirrors[kBordeaux].networks = {prefix("41.0.0.0/13"), prefix("2001:db8:99:8000::/49")};
+  mirrors[kSaoPaulo].asns = {64501, 680};
+  mirrors[kUsEast].networks = {prefix("41.8.0.0/13")};
+  mirrors[kUsEast].asns = {64500};
+  // Answered only when nothing else is left.
+  mirrors[kSingapore].weight = 0;
+  return mirrors;
 }
 
 ServiceSpec world_service(unsigned answers) {
@@ -60,6 +69,8 @@ ServiceSpec world_service(unsigned answers) {
                          {prefix("128.0.0.0/3"), {kUsEast}},
                          {prefix("2001:db8:99::/48"), {kTokyo}},
                          {prefix("2001:638:8000::/33"), {kUsWest}}};
+  s.asn_overrides = {{6939, {kUsWest}}, {2501, {kSydney, kSingapore}}, {64501, {kTokyo}}};
+  s.failover_km = 9000;
   return s;
 }
 
@@ -93,13 +104,16 @@ Choice reference(const Engine& engine, const ServiceSpec& s, Family family, IpAd
       case Tier::FailOpen: in_tier[m] = true; break;
     }
   }
-  Choice choice;
+  // The full ranking, tier by tier.
+  std::vector<RankedMirror> ranking;
+  std::vector<bool> seen(engine.mirrors().size(), false);
   auto offer = [&](const std::vector<uint16_t>& list, Reason why) {
     for (uint16_t m : list) {
-      if (choice.mirrors.size() == s.answers || !in_tier[m]) continue;
-      if (std::count(choice.mirrors.begin(), choice.mirrors.end(), m) > 0) continue;
-      if (choice.mirrors.empty()) choice.reason = why;
-      choice.mirrors.push_back(m);
+      const Mirror& mirror = engine.mirrors()[m];
+      if (seen[m] || mirror.drain || mirror.addresses(family).empty()) continue;
+      if (std::count(s.mirrors.begin(), s.mirrors.end(), m) == 0) continue;
+      seen[m] = true;
+      ranking.push_back({m, why});
     }
   };
   const std::vector<uint16_t>* network = nullptr;
@@ -115,22 +129,60 @@ Choice reference(const Engine& engine, const ServiceSpec& s, Family family, IpAd
   // IPv6 addresses in an IPv6 database's IPv4 subtree (::/96; the fixtures have no
   // aliases of it) are IPv4 clients in disguise: not located.
   if (address.family == Family::V6 && prefix("::/96").contains(address)) geo = GeoResult{};
+  const Location& where = geo.location;
+  std::vector<double> distances(engine.mirrors().size(), 0);
+  if (where.coordinates) {
+    for (size_t m = 0; m < distances.size(); ++m) distances[m] = distance_km(*where.coordinates, engine.mirrors()[m].location);
+  }
+  auto distance = [&](uint16_t m) { return distances[m]; };
+  for (const auto& [asn, list] : s.asn_overrides) {
+    if (asn == geo.asn) offer(list, Reason::AsnOverride);
+  }
+  std::vector<uint16_t> home_networks, home_asns;
+  for (uint16_t m : s.mirrors) {
+    const Mirror& mirror = engine.mirrors()[m];
+    if (std::any_of(mirror.networks.begin(), mirror.networks.end(), [&](const IpPrefix& n) { return n.contains(address); })) {
+      home_networks.push_back(m);
+    } else if (geo.asn != 0 && std::count(mirror.asns.begin(), mirror.asns.end(), geo.asn) > 0) {
+      home_asns.push_back(m);
+    }
+  }
+  std::vector<uint16_t> home = home_networks;
+  home.insert(home.end(), home_asns.begin(), home_asns.end());
+  std::sort(home.begin(), home.end());  // config order: the fixtures list mirrors by index
+  if (where.coordinates) {
+    std::stable_sort(home.begin(), home.end(), [&](uint16_t a, uint16_t b) { return distance(a) < distance(b); });
+  }
+  for (uint16_t m : home) {
+    bool by_network = std::count(home_networks.begin(), home_networks.end(), m) > 0;
+    offer({m}, by_network ? Reason::HomeNetwork : Reason::HomeAsn);
+  }
   for (const auto& [code, list] : s.country_overrides) {
-    if (code == geo.location.country) offer(list, Reason::CountryOverride);
+    if (code == where.country) offer(list, Reason::CountryOverride);
   }
   for (const auto& [code, list] : s.continent_overrides) {
-    if (code == geo.location.continent) offer(list, Reason::ContinentOverride);
+    if (code == where.continent) offer(list, Reason::ContinentOverride);
   }
-  if (geo.location.coordinates) {
+  if (where.coordinates) {
     std::vector<uint16_t> by_distance = s.mirrors;
-    std::stable_sort(by_distance.begin(), by_distance.end(), [&](uint16_t a, uint16_t b) {
-      return distance_km(*geo.location.coordinates, engine.mirrors()[a].location) <
-             distance_km(*geo.location.coordinates, engine.mirrors()[b].location);
-    });
+    std::stable_sort(by_distance.begin(), by_distance.end(), [&](uint16_t a, uint16_t b) { return distance(a) < distance(b); });
     offer(by_distance, Reason::Distance);
   } else {
     offer(s.fallback, Reason::Fallback);
     offer(s.mirrors, Reason::ConfigOrder);
+  }
+  std::stable_partition(ranking.begin(), ranking.end(),
+                        [&](const RankedMirror& r) { return engine.mirrors()[r.mirror].weight != 0; });
+  // After the first answer, only mirrors within failover_km of the first-ranked one.
+  auto within_failover = [&](uint16_t m) {
+    return s.failover_km == 0 || !where.coordinates || distance(m) <= distance(ranking.front().mirror) + s.failover_km;
+  };
+  Choice choice;
+  for (const RankedMirror& r : ranking) {
+    if (choice.mirrors.size() == s.answers || !in_tier[r.mirror]) continue;
+    if (!choice.mirrors.empty() && !within_failover(r.mirror)) continue;
+    if (choice.mirrors.empty()) choice.reason = r.reason;
+    choice.mirrors.push_back(r.mirror);
   }
   return choice;
 }
@@ -152,11 +204,19 @@ std::vector<IpAddress> sample_addresses(const Engine& engine, Family family, std
     Partition geo = engine.geoip()->partition(family).partition;
     for (size_t i = 0; i < geo.size(); ++i) around(geo.start(i));
   }
-  for (const auto& [net, list] : engine.services()[0].network_overrides) {
-    if (net.address.family != family) continue;
+  if (engine.geoip() != nullptr && engine.geoip()->has_asn_data()) {
+    Partition asns = engine.geoip()->asn_partition(family).partition;
+    for (size_t i = 0; i < asns.size(); ++i) around(asns.start(i));
+  }
+  auto around_network = [&](const IpPrefix& net) {
+    if (net.address.family != family) return;
     Address128 start = to_number(net.address);
     around(start);
     around(prefix_end(start, net.length, family_bits(family)));
+  };
+  for (const auto& [net, list] : engine.services()[0].network_overrides) around_network(net);
+  for (const Mirror& mirror : engine.mirrors()) {
+    for (const IpPrefix& net : mirror.networks) around_network(net);
   }
   if (family == Family::V6) {
     for (const char* mapped : {"::ffff:0:0", "::ffff:8.8.8.8", "::ffff:130.149.7.7", "::ffff:ffff:ffff"}) {
@@ -256,7 +316,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"FlatTwoAnswers", {"flat-ipv4.mmdb", "flat-ipv6.mmdb"}, 2},
                       Case{"NestedTwoAnswers", {"nested-city.mmdb"}, 2},
                       Case{"NestedThenFlat", {"nested-city.mmdb", "flat-ipv4.mmdb", "flat-ipv6.mmdb"}, 3},
-                      Case{"NoGeoIp", {}, 2}),
+                      Case{"NoGeoIp", {}, 2},
+                      Case{"FlatWithAsnTwoAnswers", {"flat-ipv4.mmdb", "flat-ipv6.mmdb", "asn.mmdb"}, 2},
+                      Case{"AsnThenNestedOneAnswer", {"asn.mmdb", "nested-city.mmdb"}, 1}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
 // Overrides alone, no GeoIP: 10.0.0.0/9 ranks a, b, c and 10.128.0.0/9 a, c, b; both
