@@ -58,6 +58,32 @@ TEST(Check, MirrorWithoutLocationOrGeoipRecordIsRefused) {
   EXPECT_NE(result.output.find("mirror 'berlin' has no location"), std::string::npos) << result.output;
 }
 
+TEST(Check, AsnsWithoutAnAsnDatabaseAreReportedAtTheMirror) {
+  std::string text = expand(test_config(), 5353);
+  const std::string sydney = "location: {lat: -33.87, lon: 151.21}";
+  text.replace(text.find(sydney), sydney.size(), sydney + ", asns: [64500]");
+  auto path = write_temp_file("noasn.yaml", text);
+  auto result = run_command(geosteer("check -c " + path));
+  EXPECT_EQ(result.status, 1);
+  std::string position = path + ":" + std::to_string(line_of(text, "asns: [64500]")) + ":5: error:";
+  EXPECT_NE(result.output.find(position + " mirror sydney lists asns:, but no GeoIP database holds ASN data"),
+            std::string::npos)
+      << result.output;
+}
+
+TEST(Locate, NamesTheClientsAsWhenAnAsnDatabaseIsLoaded) {
+  std::string text = expand(test_config(), 5353);
+  const std::string databases = "\"" + fixture("flat-ipv6.mmdb") + "\"";
+  text.replace(text.find(databases), databases.size(), databases + ", \"" + fixture("asn.mmdb") + "\"");
+  auto path = write_temp_file("asn.yaml", text);
+  auto result = run_command(geosteer("locate -c " + path + " 130.149.7.201"));
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("location DE EU 52.5200,13.4000 AS680 Verein zur Foerderung eines Deutschen "
+                               "Forschungsnetzes e.V. network 130.149.0.0/16\n"),
+            std::string::npos)
+      << result.output;
+}
+
 TEST(Locate, PrintsLocationNetworkAndChosenMirrorsWithDistances) {
   auto path = write_temp_file("ok.yaml", expand(test_config(), 5353));
   auto result = run_command(geosteer("locate -c " + path + " 130.149.7.201"));
