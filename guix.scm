@@ -19,6 +19,7 @@
              (gnu packages boost)            ;boost
              (gnu packages check)            ;googletest
              (gnu packages cmake)            ;cmake
+             (gnu packages cpp)              ;nlohmann-json
              (gnu packages dns)              ;ldns
              (gnu packages gcc)              ;gcc-12
              (gnu packages geo)              ;libmaxminddb
@@ -132,7 +133,7 @@ the Prometheus text format.")
      ;; C++20 that the code may use.
      (list gcc-12 googletest pkg-config))
     (inputs
-     (list boost ldns libmaxminddb openssl prometheus-cpp yaml-cpp))
+     (list boost ldns libmaxminddb nlohmann-json openssl prometheus-cpp yaml-cpp))
     ;; No public home page yet.
     (home-page #f)
     (synopsis "Authoritative DNS server that steers clients to the nearest mirror")

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "common/log.h"
 #include "healthcheck/time_text.h"
 #include "metrics/status_page.h"
@@ -10,26 +12,6 @@ namespace geosteer::app {
 namespace {
 
 constexpr std::chrono::milliseconds kReclaimRetry{100};
-
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
 
 // One service as `ctl status` shows it: the tier of each family and its mirrors.
 struct ServiceView {
@@ -66,6 +48,22 @@ std::vector<ServiceView> service_views(const Snapshot& snapshot, const metrics::
     views.push_back(std::move(view));
   }
   return views;
+}
+
+// Keys stay in the order written, as in metrics::status_json.
+using Json = nlohmann::ordered_json;
+
+Json service_json(const ServiceView& service) {
+  Json mirrors = Json::array();
+  for (const auto& m : service.mirrors) {
+    mirrors.push_back({{"id", m.status->id},
+                       {"state", m.status->state},
+                       {"reason", m.status->reason},
+                       {"answer_share", m.share}});
+  }
+  return {{"name", service.name},
+          {"tier", {{"A", service.tier_a}, {"AAAA", service.tier_aaaa}}},
+          {"mirrors", std::move(mirrors)}};
 }
 
 }  // namespace
@@ -285,28 +283,17 @@ std::string Control::status_json() {
   auto snapshot = store_.current();
   metrics::StatusModel model = observability_.status_model();
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
-  std::ostringstream out;
-  out << "{\"generation\":" << model.generation << ",\"config\":" << json_string(path_)
-      << ",\"uptime_seconds\":" << uptime.count() << ",\"stopping\":" << (stopping_ ? "true" : "false")
-      << ",\"anycast\":" << (anycast_status_ ? json_string(anycast_status_()) : std::string("null"))
-      << ",\"services\":[";
-  bool first_service = true;
-  for (const ServiceView& service : service_views(*snapshot, model)) {
-    out << (first_service ? "" : ",") << "{\"name\":" << json_string(service.name)
-        << ",\"tier\":{\"A\":" << json_string(service.tier_a) << ",\"AAAA\":" << json_string(service.tier_aaaa)
-        << "},\"mirrors\":[";
-    first_service = false;
-    bool first_mirror = true;
-    for (const auto& m : service.mirrors) {
-      out << (first_mirror ? "" : ",") << "{\"id\":" << json_string(m.status->id)
-          << ",\"state\":" << json_string(m.status->state) << ",\"reason\":" << json_string(m.status->reason)
-          << ",\"answer_share\":" << m.share << "}";
-      first_mirror = false;
-    }
-    out << "]}";
-  }
-  out << "],\"status\":" << metrics::render_status_json(model) << "}\n";
-  return out.str();
+  Json services = Json::array();
+  for (const ServiceView& service : service_views(*snapshot, model)) services.push_back(service_json(service));
+  Json status = {{"generation", model.generation},
+                 {"config", path_},
+                 {"uptime_seconds", uptime.count()},
+                 {"stopping", stopping_},
+                 {"anycast", anycast_status_ ? Json(anycast_status_()) : Json(nullptr)},
+                 {"services", std::move(services)},
+                 {"status", metrics::status_json(model)}};
+  // The path, names and reasons may be malformed UTF-8: replaced rather than thrown on.
+  return status.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace geosteer::app

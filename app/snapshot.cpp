@@ -53,6 +53,9 @@ void SteeringAnswers::count(size_t service, const steering::Decision& decision) 
   for (uint16_t index : decision.chosen()) {
     counters_->metrics.count_answer(counters_->answer_labels[service][index]);
   }
+  if (decision.count > 0) {
+    counters_->metrics.count_first_answer(counters_->answer_labels[service][decision.mirrors[0]]);
+  }
   uint32_t service_label = counters_->service_labels[service];
   if (decision.tier == steering::Tier::Fallback) {
     counters_->metrics.count_fallback(service_label, metrics::FallbackKind::Fallback);

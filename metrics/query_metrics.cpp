@@ -228,6 +228,20 @@ std::vector<MetricFamily> QueryMetrics::collect() const {
   }
   families.push_back(std::move(answers));
 
+  auto first_answers = counter_family(
+      "geosteer_steering_first_answers_total",
+      "Steered answers whose first mirror this was, by service and mirror: the shares "
+      "spread_km and weights give, and where clients go with answers: 1.");
+  for (size_t id = 0; id < answer_labels_.size(); ++id) {
+    add_sample(first_answers,
+               {label("service", answer_labels_[id].first),
+                label("mirror", answer_labels_[id].second)},
+               sum_over(threads_, [id](const ThreadCounters& t) -> auto& {
+                 return t.first_answers[id];
+               }));
+  }
+  families.push_back(std::move(first_answers));
+
   auto fallback = counter_family(
       "geosteer_steering_fallback_total",
       "Steered answers taken from the fallback mirrors (fallback) or from every mirror "

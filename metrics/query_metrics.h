@@ -42,6 +42,7 @@ struct alignas(64) ThreadCounters {
   std::atomic<uint64_t> dropped[kDropReasons] = {};
   std::atomic<uint64_t> slipped{0};
   std::atomic<uint64_t> answers[kMaxAnswerLabels] = {};
+  std::atomic<uint64_t> first_answers[kMaxAnswerLabels] = {};
   std::atomic<uint64_t> fallback[kMaxServiceLabels][2] = {};
   std::atomic<uint64_t> unlocated{0};
 
@@ -68,6 +69,10 @@ class QueryMetrics {
     ThreadCounters::bump(local().dropped[static_cast<size_t>(reason)]);
   }
   void count_answer(uint32_t answer_label) { ThreadCounters::bump(local().answers[answer_label]); }
+  // The mirror answered first: the one closest first meant the client to use.
+  void count_first_answer(uint32_t answer_label) {
+    ThreadCounters::bump(local().first_answers[answer_label]);
+  }
   void count_fallback(uint32_t service_label, FallbackKind kind) {
     ThreadCounters::bump(local().fallback[service_label][static_cast<size_t>(kind)]);
   }

@@ -1,10 +1,11 @@
 #include "metrics/status_page.h"
 
 #include <charconv>
-#include <cmath>
 #include <ctime>
 #include <map>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "metrics/world_map.h"
 
@@ -87,55 +88,12 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for_each_character(
-      text,
-      [&](char c) {
-        switch (c) {
-          case '"': out += "\\\""; break;
-          case '\\': out += "\\\\"; break;
-          case '\n': out += "\\n"; break;
-          case '\r': out += "\\r"; break;
-          case '\t': out += "\\t"; break;
-          case '\b': out += "\\b"; break;
-          case '\f': out += "\\f"; break;
-          default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-              constexpr char kHex[] = "0123456789abcdef";
-              out += "\\u00";
-              out += kHex[c >> 4];
-              out += kHex[c & 0xF];
-            } else {
-              out += c;
-            }
-        }
-      },
-      [&](std::string_view character) { out += character; });
-  out += '"';
-  return out;
-}
-
-// Shortest text that reads back as the same double.
-std::string number_text(double value) {
-  char buffer[32];
-  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, result.ptr);
-}
-
 std::string fixed_text(double value, int decimals) {
   char buffer[64];
   auto result = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed,
                               decimals);
   if (result.ec != std::errc()) return "?";
   return std::string(buffer, result.ptr);
-}
-
-std::string json_number(double value) { return std::isfinite(value) ? number_text(value) : "null"; }
-
-template <typename T, typename Format>
-std::string json_optional(const std::optional<T>& value, Format format) {
-  return value ? format(*value) : "null";
 }
 
 std::string utc_time_text(int64_t unix_seconds, const char* format) {
@@ -261,8 +219,10 @@ std::string world_map(const StatusModel& model) {
       fixed_text(kMapWidth, 0) + "\" height=\"" + fixed_text(kMapHeight, 0) + "\"/>\n" +
       graticule() + "<g class=\"land\">\n";
   for (const Outline& outline : land_outlines()) {
-    svg += "<polygon points=\"" + polygon_points(outline) + "\"><title>" +
-           std::string(outline.name) + "</title></polygon>\n";
+    // Most islands have no name: no tooltip rather than an empty one.
+    std::string title =
+        outline.name.empty() ? "" : "<title>" + std::string(outline.name) + "</title>";
+    svg += "<polygon points=\"" + polygon_points(outline) + "\">" + title + "</polygon>\n";
   }
   svg += "</g>\n<g class=\"water\">\n";
   for (const Outline& outline : inland_seas()) {
@@ -372,42 +332,45 @@ std::string style_sheet() {
 }
 
 // ---- JSON ----------------------------------------------------------------------
+// Keys stay in the order written (ordered_json), the order people read them in.
+// Doubles are left as they are: dump() writes NaN and infinities as null.
 
-std::string json_addresses(const std::vector<AddressStatus>& addresses) {
-  std::string out = "[";
-  for (size_t i = 0; i < addresses.size(); ++i) {
-    if (i > 0) out += ',';
-    out += "{\"address\":" + json_string(addresses[i].address) +
-           ",\"state\":" + json_string(addresses[i].state) +
-           ",\"reason\":" + json_string(addresses[i].reason) + "}";
-  }
-  return out + "]";
+using Json = nlohmann::ordered_json;
+
+template <typename T>
+Json or_null(const std::optional<T>& value) {
+  return value ? Json(*value) : Json(nullptr);
 }
 
-std::string json_mirror(const MirrorStatus& mirror) {
-  auto integer = [](int64_t v) { return std::to_string(v); };
-  auto boolean = [](bool v) { return std::string(v ? "true" : "false"); };
-  return "{\"id\":" + json_string(mirror.id) + ",\"url\":" + json_string(mirror.url) +
-         ",\"lat\":" + json_number(mirror.lat) + ",\"lon\":" + json_number(mirror.lon) +
-         ",\"state\":" + json_string(mirror.state) + ",\"reason\":" + json_string(mirror.reason) +
-         ",\"latency_ms\":" + json_optional(mirror.latency_ms, json_number) +
-         ",\"lag_seconds\":" + json_optional(mirror.lag_seconds, integer) +
-         ",\"last_transition_unix\":" + json_optional(mirror.last_transition_unix, integer) +
-         ",\"fresh\":" + json_optional(mirror.fresh, boolean) +
-         ",\"probed\":" + boolean(mirror.probed) + ",\"flapping\":" + boolean(mirror.flapping) +
-         ",\"addresses\":" + json_addresses(mirror.addresses) + "}";
+Json json_address(const AddressStatus& address) {
+  return {{"address", address.address}, {"state", address.state}, {"reason", address.reason}};
 }
 
-std::string json_service(const ServiceStatus& service) {
-  std::string out = "{\"name\":" + json_string(service.name) + ",\"mirrors\":[";
-  for (size_t i = 0; i < service.mirrors.size(); ++i) {
-    const ServiceMirrorStatus& entry = service.mirrors[i];
-    if (i > 0) out += ',';
-    out += "{\"mirror\":" + json_string(entry.mirror) +
-           ",\"answer_share\":" + json_number(entry.answer_share) +
-           ",\"answers\":" + std::to_string(entry.answers) + "}";
+Json json_mirror(const MirrorStatus& mirror) {
+  Json addresses = Json::array();
+  for (const AddressStatus& address : mirror.addresses) addresses.push_back(json_address(address));
+  return {{"id", mirror.id},
+          {"url", mirror.url},
+          {"lat", mirror.lat},
+          {"lon", mirror.lon},
+          {"state", mirror.state},
+          {"reason", mirror.reason},
+          {"latency_ms", or_null(mirror.latency_ms)},
+          {"lag_seconds", or_null(mirror.lag_seconds)},
+          {"last_transition_unix", or_null(mirror.last_transition_unix)},
+          {"fresh", or_null(mirror.fresh)},
+          {"probed", mirror.probed},
+          {"flapping", mirror.flapping},
+          {"addresses", std::move(addresses)}};
+}
+
+Json json_service(const ServiceStatus& service) {
+  Json mirrors = Json::array();
+  for (const ServiceMirrorStatus& entry : service.mirrors) {
+    mirrors.push_back(
+        {{"mirror", entry.mirror}, {"answer_share", entry.answer_share}, {"answers", entry.answers}});
   }
-  return out + "]}";
+  return {{"name", service.name}, {"mirrors", std::move(mirrors)}};
 }
 
 }  // namespace
@@ -437,25 +400,24 @@ std::string render_status_html(const StatusModel& model) {
   return page + "</body>\n</html>\n";
 }
 
+nlohmann::ordered_json status_json(const StatusModel& model) {
+  Json mirrors = Json::array();
+  for (const MirrorStatus& mirror : model.mirrors) mirrors.push_back(json_mirror(mirror));
+  Json services = Json::array();
+  for (const ServiceStatus& service : model.services) services.push_back(json_service(service));
+  return {{"identity", model.identity},
+          {"version", model.version},
+          {"generation", model.generation},
+          {"config_loaded_unix", model.config_loaded_unix},
+          {"now_unix", model.now_unix},
+          {"share_window_seconds", model.share_window_seconds},
+          {"probes_enabled", model.probes_enabled},
+          {"mirrors", std::move(mirrors)},
+          {"services", std::move(services)}};
+}
+
 std::string render_status_json(const StatusModel& model) {
-  std::string out = "{\"identity\":" + json_string(model.identity) +
-                    ",\"version\":" + json_string(model.version) +
-                    ",\"generation\":" + std::to_string(model.generation) +
-                    ",\"config_loaded_unix\":" + std::to_string(model.config_loaded_unix) +
-                    ",\"now_unix\":" + std::to_string(model.now_unix) +
-                    ",\"share_window_seconds\":" + std::to_string(model.share_window_seconds) +
-                    ",\"probes_enabled\":" + (model.probes_enabled ? "true" : "false") +
-                    ",\"mirrors\":[";
-  for (size_t i = 0; i < model.mirrors.size(); ++i) {
-    if (i > 0) out += ',';
-    out += json_mirror(model.mirrors[i]);
-  }
-  out += "],\"services\":[";
-  for (size_t i = 0; i < model.services.size(); ++i) {
-    if (i > 0) out += ',';
-    out += json_service(model.services[i]);
-  }
-  return out + "]}\n";
+  return status_json(model).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace geosteer::metrics

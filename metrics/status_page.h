@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace geosteer::metrics {
 
 // One probed address of a mirror, judged on its own.
@@ -59,5 +61,8 @@ struct StatusModel {
 
 std::string render_status_html(const StatusModel& model);  // refreshes itself
 std::string render_status_json(const StatusModel& model);
+// The document render_status_json writes, for documents that embed it (`ctl status
+// --json`). Dump it with error_handler_t::replace: names and reasons may be malformed UTF-8.
+nlohmann::ordered_json status_json(const StatusModel& model);
 
 }  // namespace geosteer::metrics

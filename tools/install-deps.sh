@@ -6,10 +6,11 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake ninja-build pkg-config
-  libldns-dev libmaxminddb-dev libyaml-cpp-dev prometheus-cpp-dev
+  libldns-dev libmaxminddb-dev libyaml-cpp-dev prometheus-cpp-dev nlohmann-json3-dev
   libboost-dev libboost-system-dev libssl-dev libgtest-dev libgmock-dev
-  # tests and demo: real DNS clients, MMDB fixture writer, GeoIP data via npm
-  dnsutils knot-dnsutils ldnsutils mmdb-bin libmaxmind-db-writer-perl
+  # tests and demo: real DNS clients, MMDB fixture writer, GeoIP data via npm (and a CSV
+  # parser for its ASN ranges, tools/asn-csv-to-mmdb.pl)
+  dnsutils knot-dnsutils ldnsutils mmdb-bin libmaxmind-db-writer-perl libtext-csv-xs-perl
   nodejs npm iproute2 procps nginx openssl
   # the end-to-end test of the Guix path: a real resolver with the ECS subnet cache
   unbound

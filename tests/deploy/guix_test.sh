@@ -44,6 +44,7 @@ program='
           ("Threads"        #f             #f)
           ("OpenSSL"        openssl        (gnu packages tls))
           ("prometheus-cpp" prometheus-cpp #f)            ;not in Guix: in guix.scm
+          ("nlohmann_json"  nlohmann-json  (gnu packages cpp))
           ("GTest"          googletest     (gnu packages check)))))
 
 (define source (cadr (command-line)))

@@ -139,6 +139,17 @@ TEST(QueryMetrics, AFullAnswerTableSharesTheLastLabelAsOverflow) {
             2);
 }
 
+TEST(QueryMetrics, FirstAnswersAreCountedApartFromEveryAnswer) {
+  QueryMetrics metrics;
+  uint32_t berlin = metrics.answer_label("s.", "berlin"), paris = metrics.answer_label("s.", "paris");
+  metrics.count_answer(berlin);
+  metrics.count_answer(paris);
+  metrics.count_first_answer(berlin);
+  EXPECT_EQ(sample(metrics, "geosteer_steering_first_answers_total", {{"service", "s."}, {"mirror", "berlin"}}), 1);
+  EXPECT_EQ(sample(metrics, "geosteer_steering_first_answers_total", {{"service", "s."}, {"mirror", "paris"}}), 0);
+  EXPECT_EQ(sample(metrics, "geosteer_steering_answers_total", {{"service", "s."}, {"mirror", "paris"}}), 1);
+}
+
 TEST(QueryMetrics, AFullServiceTableSharesTheLastLabelAsOverflow) {
   QueryMetrics metrics;
   for (size_t i = 0; i + 1 < kMaxServiceLabels; ++i) {

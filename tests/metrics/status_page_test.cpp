@@ -5,17 +5,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <regex>
 
-#include "tests/metrics/json_reader.h"
+#include <nlohmann/json.hpp>
 
 namespace geosteer::metrics {
 namespace {
-
-using geosteer::testing::JsonReader;
-using geosteer::testing::JsonValue;
 
 constexpr int64_t kNow = 1767225600;  // 2026-01-01 00:00:00 UTC
 
@@ -220,42 +219,45 @@ TEST(StatusHtml, ListsAServiceMirrorMissingFromTheMirrorsAsUnknown) {
 
 // ---- JSON ----------------------------------------------------------------------
 
-JsonValue parse_json(const std::string& text) {
-  JsonReader reader;
-  auto value = reader.read(text);
-  EXPECT_TRUE(value) << reader.error() << "\n" << text;
-  return value ? *value : JsonValue{};
+using nlohmann::json;
+
+// The parsed document; a test failure (with the parser's reason) when it is not JSON.
+json parse_json(const std::string& text) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    ADD_FAILURE() << e.what() << "\n" << text;
+    return nullptr;
+  }
 }
 
 TEST(StatusJson, HoldsTheModelsValues) {
-  JsonValue json = parse_json(render_status_json(sample_model()));
-  EXPECT_EQ(json["identity"].string, "geosteer-test-1");
-  EXPECT_EQ(json["version"].string, "0.1.0");
-  EXPECT_EQ(json["generation"].number, 7);
-  EXPECT_EQ(json["now_unix"].number, kNow);
-  EXPECT_EQ(json["share_window_seconds"].number, 300);
-  EXPECT_TRUE(json["probes_enabled"].boolean);
+  json status = parse_json(render_status_json(sample_model()));
+  EXPECT_EQ(status.at("identity"), "geosteer-test-1");
+  EXPECT_EQ(status.at("version"), "0.1.0");
+  EXPECT_EQ(status.at("generation"), 7);
+  EXPECT_EQ(status.at("now_unix"), kNow);
+  EXPECT_EQ(status.at("share_window_seconds"), 300);
+  EXPECT_EQ(status.at("probes_enabled"), true);
 
-  const JsonValue& berlin = json["mirrors"][0];
-  EXPECT_EQ(berlin["id"].string, "berlin");
-  EXPECT_EQ(berlin["lat"].number, 52.52);
-  EXPECT_EQ(berlin["lon"].number, 13.40);
-  EXPECT_EQ(berlin["state"].string, "up");
-  EXPECT_EQ(berlin["latency_ms"].number, 42.4);
-  EXPECT_EQ(berlin["lag_seconds"].number, 42);
-  EXPECT_TRUE(berlin["last_transition_unix"].is_null());
-  EXPECT_EQ(berlin["last_transition_unix"].kind, JsonValue::Kind::Null);
-  EXPECT_EQ(json["mirrors"][1]["last_transition_unix"].number, kNow - 300);
-  EXPECT_EQ(json["mirrors"][1]["latency_ms"].kind, JsonValue::Kind::Null);
-  EXPECT_FALSE(json["mirrors"][4]["probed"].boolean);
-  EXPECT_EQ(json["mirrors"][4]["probed"].kind, JsonValue::Kind::Bool);
+  const json& berlin = status.at("mirrors").at(0);
+  EXPECT_EQ(berlin.at("id"), "berlin");
+  EXPECT_EQ(berlin.at("lat"), 52.52);
+  EXPECT_EQ(berlin.at("lon"), 13.40);
+  EXPECT_EQ(berlin.at("state"), "up");
+  EXPECT_EQ(berlin.at("latency_ms"), 42.4);
+  EXPECT_EQ(berlin.at("lag_seconds"), 42);
+  EXPECT_TRUE(berlin.at("last_transition_unix").is_null());
+  EXPECT_EQ(status.at("mirrors").at(1).at("last_transition_unix"), kNow - 300);
+  EXPECT_TRUE(status.at("mirrors").at(1).at("latency_ms").is_null());
+  EXPECT_EQ(status.at("mirrors").at(4).at("probed"), false);
 
-  const JsonValue& substitutes = json["services"][0];
-  EXPECT_EQ(substitutes["name"].string, "substitutes.guix.example.org.");
-  EXPECT_EQ(substitutes["mirrors"][0]["mirror"].string, "berlin");
-  EXPECT_EQ(substitutes["mirrors"][0]["answer_share"].number, 0.75);
-  EXPECT_EQ(substitutes["mirrors"][0]["answers"].number, 300);
-  EXPECT_EQ(json["services"][1]["mirrors"].array.size(), 2u);
+  const json& substitutes = status.at("services").at(0);
+  EXPECT_EQ(substitutes.at("name"), "substitutes.guix.example.org.");
+  EXPECT_EQ(substitutes.at("mirrors").at(0).at("mirror"), "berlin");
+  EXPECT_EQ(substitutes.at("mirrors").at(0).at("answer_share"), 0.75);
+  EXPECT_EQ(substitutes.at("mirrors").at(0).at("answers"), 300);
+  EXPECT_EQ(status.at("services").at(1).at("mirrors").size(), 2u);
 }
 
 // A mirror with two addresses, one of them down, and one that is flapping.
@@ -275,18 +277,18 @@ StatusModel model_with_addresses() {
 }
 
 TEST(StatusJson, HoldsEachAddressFreshnessAndFlapping) {
-  JsonValue json = parse_json(render_status_json(model_with_addresses()));
-  const JsonValue& berlin = json["mirrors"][0];
-  ASSERT_EQ(berlin["addresses"].array.size(), 2u);
-  EXPECT_EQ(berlin["addresses"][1]["address"].string, "192.0.2.2");
-  EXPECT_EQ(berlin["addresses"][1]["state"].string, "down");
-  EXPECT_EQ(berlin["addresses"][1]["reason"].string, "connect refused");
-  EXPECT_TRUE(berlin["fresh"].boolean);
-  EXPECT_FALSE(berlin["flapping"].boolean);
-  const JsonValue& tokyo = json["mirrors"][1];
-  EXPECT_TRUE(tokyo["flapping"].boolean);
-  EXPECT_EQ(tokyo["state"].string, "flapping");
-  EXPECT_TRUE(tokyo["fresh"].is_null());  // never checked
+  json status = parse_json(render_status_json(model_with_addresses()));
+  const json& berlin = status.at("mirrors").at(0);
+  ASSERT_EQ(berlin.at("addresses").size(), 2u);
+  EXPECT_EQ(berlin.at("addresses").at(1).at("address"), "192.0.2.2");
+  EXPECT_EQ(berlin.at("addresses").at(1).at("state"), "down");
+  EXPECT_EQ(berlin.at("addresses").at(1).at("reason"), "connect refused");
+  EXPECT_EQ(berlin.at("fresh"), true);
+  EXPECT_EQ(berlin.at("flapping"), false);
+  const json& tokyo = status.at("mirrors").at(1);
+  EXPECT_EQ(tokyo.at("flapping"), true);
+  EXPECT_EQ(tokyo.at("state"), "flapping");
+  EXPECT_TRUE(tokyo.at("fresh").is_null());  // never checked
 }
 
 TEST(StatusHtml, ListsEachAddressOfAMirrorWithSeveral) {
@@ -316,21 +318,34 @@ TEST(StatusJson, EscapesQuotesBackslashesAndControlCharacters) {
   std::string text = render_status_json(model);
   EXPECT_TRUE(contains(text, R"(say \"hi\" \\ then\nnew line\t\u0001\u001f)"));
   EXPECT_TRUE(contains(text, "caf\xc3\xa9 \xe2\x82\xac"));  // UTF-8 passed through as is
-  EXPECT_EQ(parse_json(text)["mirrors"][0]["reason"].string, hostile);
+  EXPECT_EQ(parse_json(text).at("mirrors").at(0).at("reason"), hostile);
 }
 
 TEST(StatusJson, ReplacesMalformedUtf8) {
   StatusModel model = sample_model();
   model.mirrors[0].reason = std::string("bad \xc3 end \xed\xa0\x80");
-  EXPECT_EQ(parse_json(render_status_json(model))["mirrors"][0]["reason"].string,
+  EXPECT_EQ(parse_json(render_status_json(model)).at("mirrors").at(0).at("reason"),
             "bad \xEF\xBF\xBD end \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
+// JSON has no NaN or infinity: an unknown location or share must not break the document.
+TEST(StatusJson, WritesNonFiniteNumbersAsNull) {
+  StatusModel model = sample_model();
+  model.mirrors[0].lat = std::nan("");
+  model.mirrors[0].latency_ms = std::numeric_limits<double>::infinity();
+  model.services[0].mirrors[0].answer_share = std::nan("");
+  json status = parse_json(render_status_json(model));
+  EXPECT_TRUE(status.at("mirrors").at(0).at("lat").is_null());
+  EXPECT_TRUE(status.at("mirrors").at(0).at("latency_ms").is_null());
+  EXPECT_TRUE(status.at("services").at(0).at("mirrors").at(0).at("answer_share").is_null());
+}
+
 TEST(StatusJson, EmptyModelIsValid) {
-  JsonValue json = parse_json(render_status_json(StatusModel{}));
-  EXPECT_EQ(json["mirrors"].kind, JsonValue::Kind::Array);
-  EXPECT_TRUE(json["mirrors"].array.empty());
-  EXPECT_TRUE(json["services"].array.empty());
+  json status = parse_json(render_status_json(StatusModel{}));
+  EXPECT_TRUE(status.at("mirrors").is_array());
+  EXPECT_TRUE(status.at("mirrors").empty());
+  EXPECT_TRUE(status.at("services").is_array());
+  EXPECT_TRUE(status.at("services").empty());
 }
 
 TEST(StatusJson, IsAcceptedByPython) {
