@@ -5,9 +5,6 @@
 #include "common/log.h"
 
 namespace geosteer::app {
-namespace {
-using std::chrono::milliseconds;
-}  // namespace
 
 Watchdog::Watchdog(boost::asio::io_context& io, const ServiceNotifier& notifier,
                    std::vector<dns::Endpoint> listeners)
@@ -18,15 +15,15 @@ Watchdog::Watchdog(boost::asio::io_context& io, const ServiceNotifier& notifier,
   // a missed deadline. The round itself gets at most a quarter, and a second at most:
   // a local answer takes microseconds.
   period_ = *interval / 2;
-  auto timeout = std::clamp(std::chrono::duration_cast<milliseconds>(*interval / 4),
-                            milliseconds(1), milliseconds(1000));
+  auto timeout = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*interval / 4),
+                            std::chrono::milliseconds(1), std::chrono::milliseconds(1000));
   self_check_.emplace(io, std::move(listeners), timeout);
 }
 
 void Watchdog::start() {
   if (!self_check_) return;
   log::info("feeding systemd's watchdog every " +
-            std::to_string(std::chrono::duration_cast<milliseconds>(period_).count()) +
+            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(period_).count()) +
             " ms while every listener answers");
   check();
 }

