@@ -287,6 +287,46 @@ TEST(CapacityWeights, MirrorsBeyondSpreadKeepDistanceOrder) {
   EXPECT_EQ(chosen(d), std::vector<uint16_t>{kJohannesburg});
 }
 
+// Every address inside the scope of an answer gets that answer, with the spread, the
+// failover range and home ASes all in play, in several health states: the engine
+// against itself (the weighted draw has no simpler reference), at every GeoIP and AS
+// boundary and at random addresses.
+TEST(CapacityWeights, ScopesHoldWithSpreadFailoverAndHomesInEveryHealthState) {
+  std::vector<Mirror> ms = shared_city();
+  ms[kParis].asns = {64501};
+  ms[kUsWest].weight = 0;
+  ServiceSpec s = spread(2);
+  s.spread_km = 2000;  // Johannesburg and both Cape Town mirrors share
+  s.failover_km = 3000;
+  auto g = geoip();
+  auto map = SteeringMap::compile(ms, {s}, g);
+  std::mt19937_64 random(5);
+  std::vector<Address128> samples;
+  for (const Partition& p : {g->partition(Family::V4).partition, g->asn_partition(Family::V4).partition}) {
+    for (size_t i = 0; i < p.size(); ++i) {
+      samples.push_back(p.start(i));
+      if (p.start(i) > 0) samples.push_back(p.start(i) - 1);
+    }
+  }
+  for (int i = 0; i < 300; ++i) samples.push_back(random() & 0xFFFFFFFF);
+  for (int round = 0; round < 4; ++round) {
+    auto state = healthcheck::HealthState::all_up(ms.size());
+    for (auto& m : state.mirrors) m.verdict = random() % 3 == 0 ? healthcheck::Verdict::Down : healthcheck::Verdict::Up;
+    Engine engine(map, std::make_shared<const healthcheck::HealthState>(state));
+    for (Address128 x : samples) {
+      IpAddress address = to_address(x, Family::V4);
+      Decision d = engine.choose(0, Family::V4, {address, 32, false});
+      Address128 first = to_number(address.masked(d.scope_prefix));
+      Address128 span = prefix_end(first, d.scope_prefix, 32) - first;
+      for (int j = 0; j < 8; ++j) {
+        IpAddress other = to_address(first + (span == 0 ? 0 : random() % (span + 1)), Family::V4);
+        ASSERT_EQ(chosen(engine.choose(0, Family::V4, {other, 32, false})), chosen(d))
+            << other.to_string() << " is inside " << address.to_string() << "/" << unsigned{d.scope_prefix};
+      }
+    }
+  }
+}
+
 // --- failover range -----------------------------------------------------------------
 
 TEST(FailoverRange, SecondAnswerOnlyWithinFailoverKm) {
