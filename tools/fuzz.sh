@@ -16,7 +16,7 @@ targets=("$@")
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DGEOSTEER_FUZZ=ON "${launcher[@]}" >/dev/null
+  -DCMAKE_UNITY_BUILD=ON -DGEOSTEER_FUZZ=ON "${launcher[@]}" >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets
 
 work=build-fuzz/run

@@ -10,7 +10,8 @@ command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=cca
 # -O1 (CMakeLists.txt sets it for this build): what the sanitizers recommend, and
 # every report still names file and line. No -Werror here: GCC 12 warns falsely under
 # -fsanitize (mismatched-new-delete in Asio's coroutine frames); build.sh keeps it.
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+# Unity batches for the libraries: this tree is built from scratch, never edited in.
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_UNITY_BUILD=ON \
   -DGEOSTEER_WERROR=OFF -DGEOSTEER_SANITIZE=ON "${launcher[@]}" >/dev/null
 cmake --build build-asan -j"$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1

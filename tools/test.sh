@@ -11,7 +11,8 @@ phase_start=$SECONDS
 phase() { echo "test.sh: $1 took $((SECONDS - phase_start))s (total ${SECONDS}s)"; phase_start=$SECONDS; }
 tools/install-deps.sh
 phase "installing dependencies"
-tools/build.sh
+# Unity batches: the build from scratch takes a third less (tools/build.sh).
+GEOSTEER_UNITY=${GEOSTEER_UNITY:-ON} tools/build.sh
 tools/fetch-geoip.sh
 phase "building"
 logs=$(mktemp -d)

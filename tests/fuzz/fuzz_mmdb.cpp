@@ -63,6 +63,30 @@ void check_walk_agrees_with_lookup(const geosteer::steering::GeoIp& geoip) {
   }
 }
 
+// The same for AS numbers, when the file is recognised as an ASN database: the walk
+// and lookup() must agree wherever lookup() can read the tree.
+void check_asn_walk_agrees_with_lookup(const geosteer::steering::GeoIp& geoip) {
+  using namespace geosteer;
+  if (!geoip.has_asn_data()) return;
+  for (Family family : {Family::V4, Family::V6}) {
+    std::optional<steering::AsnPartition> walked;
+    try {
+      walked = geoip.asn_partition(family);
+    } catch (const steering::GeoIpError&) {
+      continue;
+    }
+    for (const char* text : {"130.149.7.1", "8.8.8.8", "0.0.0.0", "255.255.255.255", "2001:638:809::1",
+                             "2400:cb00::1", "ffff::1"}) {
+      IpAddress address = *IpAddress::parse(text);
+      if (address.family != family) continue;
+      uint32_t asn = walked->partition.value(walked->partition.find(steering::to_number(address)));
+      if (family == Family::V6 && asn == 0) continue;  // the IPv4 subtree, left out of the walk
+      steering::GeoResult looked_up = geoip.lookup(address);
+      if (looked_up.asn != 0 && looked_up.asn != asn) std::abort();
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -86,5 +110,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (result.network.length > (result.network.address.family == Family::V4 ? 32 : 128)) std::abort();
   }
   check_walk_agrees_with_lookup(*geoip);
+  check_asn_walk_agrees_with_lookup(*geoip);
   return 0;
 }
