@@ -124,11 +124,16 @@ TEST_F(DemoOnDbipData, ExampleConfigurationPassesCheckUnchanged) {
 TEST_F(DemoOnDbipData, FourCitiesAreSteeredToTheirMirrors) {
   std::string text = demo_config_on_dbip();
   GeosteerServer server(text);
-  const std::string name = "substitutes.guix.example.org A +short +subnet=";
-  EXPECT_EQ(short_lines(server.dig(name + "130.149.7.0/24")).at(0), "141.80.181.40");  // Berlin
-  EXPECT_EQ(short_lines(server.dig(name + "8.8.8.0/24")).at(0), "198.51.100.10");      // California
-  EXPECT_EQ(short_lines(server.dig(name + "133.11.0.0/24")).at(0), "198.51.100.40");   // Tokyo
-  EXPECT_EQ(short_lines(server.dig(name + "143.107.45.0/24")).at(0), "198.51.100.30"); // São Paulo
+  const std::string name = "substitutes.guix.example.org A +subnet=";
+  auto first_answer = [&](const std::string& subnet) {
+    std::string out = server.dig(name + subnet);
+    std::vector<std::string> answers = dig_section(out, "ANSWER");
+    return answers.empty() ? "no answer in:\n" + out + "\nserver log:\n" + server.log() : fields(answers[0]).back();
+  };
+  EXPECT_EQ(first_answer("130.149.7.0/24"), "141.80.181.40");  // Berlin
+  EXPECT_EQ(first_answer("8.8.8.0/24"), "198.51.100.10");      // California
+  EXPECT_EQ(first_answer("133.11.0.0/24"), "198.51.100.40");   // Tokyo
+  EXPECT_EQ(first_answer("143.107.45.0/24"), "198.51.100.30"); // São Paulo
 }
 
 }  // namespace
