@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "common/log.h"
+#include "metrics/catchment.h"
 
 namespace geosteer::app {
 namespace {
@@ -184,13 +185,16 @@ Observability::Observability(boost::asio::io_context& io, metrics::QueryMetrics&
       .Register(*registry_)
       .Add({{"version", GEOSTEER_VERSION}})
       .Set(1);
-  samples_.push_back({std::chrono::steady_clock::now(), {}});
+  auto now = std::chrono::steady_clock::now();
+  samples_.push_back({now, {}});
+  query_rate_.add(now, unix_now(), query_metrics_.total_queries());
 }
 
 Observability::~Observability() { stop(); }
 
 void Observability::start(const zones::MetricsConfig& config) {
   share_window_ = config.share_window;
+  query_metrics_.set_catchment_window(static_cast<uint32_t>(share_window_.count()));
   schedule_sampling();
   if (!config.enabled) return;
   metrics::HttpServerOptions options;
@@ -304,6 +308,7 @@ void Observability::schedule_sampling() {
 
 void Observability::sample_answers() {
   Sample sample{std::chrono::steady_clock::now(), {}};
+  query_rate_.add(sample.at, unix_now(), query_metrics_.total_queries());
   for (auto& total : query_metrics_.answer_totals()) {
     sample.answers[{total.service, total.mirror}] = total.count;
   }
@@ -335,6 +340,11 @@ metrics::StatusModel Observability::status_model() {
     status.url = mirror.url;
     status.lat = snapshot->loaded->mirrors[i].location.lat;
     status.lon = snapshot->loaded->mirrors[i].location.lon;
+    for (const IpAddress& a : mirror.ipv4) status.ipv4.push_back(a.to_string());
+    for (const IpAddress& a : mirror.ipv6) status.ipv6.push_back(a.to_string());
+    status.weight = mirror.weight;
+    for (const IpPrefix& network : mirror.networks) status.home_networks.push_back(network.to_string());
+    status.home_asns = mirror.asns;
     const bool drained = snapshot->engine.drained(i);
     status.state = state_of(drained, h);
     status.reason = h.reason;
@@ -373,7 +383,46 @@ metrics::StatusModel Observability::status_model() {
     }
     model.services.push_back(std::move(status));
   }
+
+  add_catchments(model, *snapshot);
+  model.query_rate = query_rate_.points();
+  model.query_rate_step_seconds = std::chrono::duration_cast<std::chrono::seconds>(kSampleEvery).count();
+  if (snapshot->loaded->geoip) {
+    for (const steering::DatabaseInfo& db : snapshot->loaded->geoip->databases()) {
+      model.databases.push_back({db.path, steering::to_string(db.kind), db.type, db.ip_version,
+                                 static_cast<int64_t>(db.build_epoch)});
+    }
+  }
   return model;
+}
+
+// Who was answered which mirror first over the window: the query threads' samples,
+// placed by the served configuration's GeoIP, here on the control thread.
+void Observability::add_catchments(metrics::StatusModel& model, const Snapshot& snapshot) {
+  std::vector<metrics::CatchmentSample> samples =
+      query_metrics_.catchment_samples(metrics::catchment_clock());
+  std::map<std::string_view, int> index_of;
+  for (size_t i = 0; i < model.mirrors.size(); ++i) index_of.emplace(model.mirrors[i].id, static_cast<int>(i));
+  // Labels outlive reloads: one of a mirror since removed maps to none.
+  std::vector<int> mirror_of_label;
+  for (const auto& [service, mirror] : query_metrics_.answer_label_names()) {
+    auto found = index_of.find(mirror);
+    mirror_of_label.push_back(found == index_of.end() ? -1 : found->second);
+  }
+  auto locate = [&](const IpAddress& network) {
+    steering::GeoResult found = snapshot.engine.locate(network);
+    metrics::ClientPlace place;
+    if (found.location.coordinates) {
+      place.located = true;
+      place.lat = found.location.coordinates->lat;
+      place.lon = found.location.coordinates->lon;
+    }
+    place.country = found.location.country;
+    return place;
+  };
+  std::vector<metrics::Catchment> catchments =
+      metrics::group_catchment(samples, mirror_of_label, model.mirrors.size(), locate);
+  for (size_t i = 0; i < model.mirrors.size(); ++i) model.mirrors[i].catchment = std::move(catchments[i]);
 }
 
 metrics::HttpResponse Observability::handle(std::string_view path) {

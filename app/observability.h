@@ -23,6 +23,7 @@
 #include "healthcheck/state.h"
 #include "metrics/http_server.h"
 #include "metrics/query_metrics.h"
+#include "metrics/query_rate.h"
 #include "metrics/status_page.h"
 
 namespace geosteer::app {
@@ -54,11 +55,14 @@ class Observability {
   metrics::HttpResponse handle(std::string_view path);
   std::string metrics_text();
   metrics::StatusModel status_model();
+  // Takes the totals the shares and the query rate are computed from: every 10 s on
+  // the timer, and by tests.
+  void sample_answers();
 
  private:
-  void sample_answers();
   void schedule_sampling();
   std::vector<prometheus::MetricFamily> mirror_gauges();
+  void add_catchments(metrics::StatusModel& model, const Snapshot& snapshot);
 
   boost::asio::io_context& io_;
   metrics::QueryMetrics& query_metrics_;
@@ -77,6 +81,7 @@ class Observability {
     std::map<std::pair<std::string, std::string>, uint64_t> answers;
   };
   std::deque<Sample> samples_;
+  metrics::QueryRateHistory query_rate_;  // of the same instants
 
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Histogram>& probe_latency_;

@@ -47,14 +47,32 @@ SteeringCounters::SteeringCounters(metrics::QueryMetrics& metrics_in, const Load
   }
 }
 
+namespace {
+
+// The client network a catchment sample keeps: the client's own (its ECS source
+// prefix), no longer than /24 or /56, the source prefixes RFC 7871 (section 11.1)
+// recommends to resolvers, so that a resolver's own address is not kept whole. Not the answer's scope: that
+// is how far the same answer reaches, often far beyond the client's city (a /6, say),
+// and GeoIP would place the network's first address instead of the client.
+uint8_t catchment_prefix(const dns::ClientSubnet& client) {
+  const uint8_t longest = client.address.family == Family::V4 ? 24 : 56;
+  return client.source_prefix < longest ? client.source_prefix : longest;
+}
+
+}  // namespace
+
 // Per-thread counters: a few plain stores, no allocation, no shared cache line.
-void SteeringAnswers::count(size_t service, const steering::Decision& decision) const {
+void SteeringAnswers::count(size_t service, const steering::Decision& decision,
+                            const dns::ClientSubnet& client) const {
   if (counters_ == nullptr) return;
   for (uint16_t index : decision.chosen()) {
     counters_->metrics.count_answer(counters_->answer_labels[service][index]);
   }
   if (decision.count > 0) {
-    counters_->metrics.count_first_answer(counters_->answer_labels[service][decision.mirrors[0]]);
+    const uint32_t first = counters_->answer_labels[service][decision.mirrors[0]];
+    counters_->metrics.count_first_answer(first);
+    const uint8_t prefix = catchment_prefix(client);
+    counters_->metrics.record_catchment(first, client.address.masked(prefix), prefix);
   }
   uint32_t service_label = counters_->service_labels[service];
   if (decision.tier == steering::Tier::Fallback) {
@@ -72,7 +90,7 @@ void SteeringAnswers::answer(int service, Family family, const dns::ClientSubnet
                              dns::DynamicAnswer& out) const {
   steering::Decision decision =
       engine_.choose(static_cast<size_t>(service), family, steering_client(client));
-  count(static_cast<size_t>(service), decision);
+  count(static_cast<size_t>(service), decision, client);
   out.count = 0;
   const steering::ServiceSpec& spec = engine_.services()[static_cast<size_t>(service)];
   // Fewer answers than asked, for want of a mirror within failover_km: the client

@@ -61,7 +61,8 @@ class SteeringAnswers : public dns::DynamicAnswers {
                  std::span<char> out) const override;
 
  private:
-  void count(size_t service, const steering::Decision& decision) const;
+  void count(size_t service, const steering::Decision& decision,
+             const dns::ClientSubnet& client) const;
 
   const steering::Engine& engine_;
   const SteeringCounters* counters_;  // null: not counted (check, locate, tests)

@@ -160,6 +160,32 @@ std::vector<QueryMetrics::AnswerTotal> QueryMetrics::answer_totals() const {
   return totals;
 }
 
+std::vector<CatchmentSample> QueryMetrics::catchment_samples(uint32_t now) const {
+  const uint32_t window = catchment_window_.load(std::memory_order_relaxed);
+  std::lock_guard lock(mutex_);
+  std::vector<CatchmentSample> samples;
+  for (const auto& block : threads_) block->catchment.collect(now, window, samples);
+  return samples;
+}
+
+std::vector<std::pair<std::string, std::string>> QueryMetrics::answer_label_names() const {
+  std::lock_guard lock(mutex_);
+  return answer_labels_;
+}
+
+uint64_t QueryMetrics::total_queries() const {
+  std::lock_guard lock(mutex_);
+  uint64_t total = 0;
+  for (const auto& block : threads_) {
+    for (const auto& by_transport : block->queries) {
+      for (const auto& by_qtype : by_transport) {
+        for (const auto& counter : by_qtype) total += counter.load(std::memory_order_relaxed);
+      }
+    }
+  }
+  return total;
+}
+
 std::vector<MetricFamily> QueryMetrics::collect() const {
   std::lock_guard lock(mutex_);
   std::vector<MetricFamily> families;

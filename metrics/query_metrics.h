@@ -15,6 +15,9 @@
 
 #include <prometheus/metric_family.h>
 
+#include "common/ip.h"
+#include "metrics/catchment.h"
+
 namespace geosteer::metrics {
 
 enum class Transport : uint8_t { Udp, Tcp };
@@ -45,6 +48,7 @@ struct alignas(64) ThreadCounters {
   std::atomic<uint64_t> first_answers[kMaxAnswerLabels] = {};
   std::atomic<uint64_t> fallback[kMaxServiceLabels][2] = {};
   std::atomic<uint64_t> unlocated{0};
+  CatchmentRing catchment;  // samples of who was answered which mirror first
 
   // Single writer: a load and a store, no read-modify-write, no lock prefix.
   static void bump(std::atomic<uint64_t>& counter, uint64_t n = 1) {
@@ -77,6 +81,23 @@ class QueryMetrics {
     ThreadCounters::bump(local().fallback[service_label][static_cast<size_t>(kind)]);
   }
   void count_unlocated() { ThreadCounters::bump(local().unlocated); }
+  // A sample of who was answered what, for the status page's catchments: the mirror
+  // answered first (its answer label) and the client's network, host bits cleared.
+  // Allocation-free; only some answers are kept when there are many (CatchmentRing).
+  void record_catchment(uint32_t answer_label, const IpAddress& network, uint8_t prefix) {
+    local().catchment.record(catchment_clock(), catchment_window_.load(std::memory_order_relaxed),
+                             answer_label, network, prefix);
+  }
+  // The window the catchments are shown over, which the rings size their sampling to.
+  void set_catchment_window(uint32_t seconds) {
+    catchment_window_.store(seconds, std::memory_order_relaxed);
+  }
+  // Every thread's samples no older than the window at `now` (catchment_clock()).
+  std::vector<CatchmentSample> catchment_samples(uint32_t now) const;
+  // The (service, mirror) of each answer label, indexed by label.
+  std::vector<std::pair<std::string, std::string>> answer_label_names() const;
+  // Queries answered, over every transport, type and RCODE: geosteer_dns_queries_total summed.
+  uint64_t total_queries() const;
 
   // Label ids, stable for the life of the process (counters must never go back).
   // Called at configuration load; a full table returns the last id, shared as
@@ -98,6 +119,7 @@ class QueryMetrics {
   // Unique per instance for the life of the process: the per-thread cache is keyed
   // by it, not by address, because a new instance may reuse a destroyed one's address.
   const uint64_t id_;
+  std::atomic<uint32_t> catchment_window_{300};
   mutable std::mutex mutex_;  // guards the lists below, never taken by a query
   std::vector<std::unique_ptr<ThreadCounters>> threads_;
   std::vector<std::pair<std::string, std::string>> answer_labels_;

@@ -19,10 +19,31 @@ struct AddressStatus {
   std::string reason;
 };
 
+// Where a mirror's clients were: one cell of the location grid (metrics/catchment.h).
+struct CatchmentCell {
+  double lat = 0, lon = 0;             // the cell's centre
+  std::vector<std::string> countries;  // of its clients, most answers first
+  uint64_t answers = 0;                // answers naming the mirror first, over the window
+};
+
+// The clients a mirror was answered first to over the window, by cell.
+struct Catchment {
+  std::vector<CatchmentCell> cells;  // most answers first
+  uint64_t unlocated = 0;            // answers to clients GeoIP has no coordinates for
+  // Some of the counts are estimates: samples recorded 1 in N and counted N times.
+  bool estimated = false;
+};
+
 struct MirrorStatus {
   std::string id;
   std::string url;
   double lat = 0, lon = 0;
+  // As configured: its addresses (each family's, empty when it serves none), its
+  // weight (capacity within a service's spread_km) and its home networks and ASes.
+  std::vector<std::string> ipv4, ipv6;
+  uint32_t weight = 100;
+  std::vector<std::string> home_networks;
+  std::vector<uint32_t> home_asns;
   // up, stale, slow, flapping, down or drained (drained wins over the probe
   // verdict): that of the mirror's worst address
   std::string state;
@@ -34,6 +55,7 @@ struct MirrorStatus {
   bool probed = false;
   bool flapping = false;  // an address of the mirror is flapping
   std::vector<AddressStatus> addresses;  // empty when probes are off
+  Catchment catchment;                   // over StatusModel::share_window_seconds
 };
 
 struct ServiceMirrorStatus {
@@ -47,16 +69,35 @@ struct ServiceStatus {
   std::vector<ServiceMirrorStatus> mirrors;
 };
 
+// Queries answered per second over one interval, at its end.
+struct QueryRatePoint {
+  int64_t unix_time = 0;
+  double per_second = 0;
+};
+
+// A GeoIP database of the served configuration, as its metadata describes it.
+struct DatabaseStatus {
+  std::string path;
+  std::string kind;  // "city" or "asn"
+  std::string type;  // database_type
+  unsigned ip_version = 4;
+  int64_t build_epoch = 0;
+};
+
 struct StatusModel {
   std::string identity;
   std::string version;
   uint64_t generation = 0;
   int64_t config_loaded_unix = 0;
   int64_t now_unix = 0;
-  int64_t share_window_seconds = 300;  // what answer_share covers
+  int64_t share_window_seconds = 300;  // what answer_share and the catchments cover
   bool probes_enabled = false;
   std::vector<MirrorStatus> mirrors;
   std::vector<ServiceStatus> services;
+  // geosteer_dns_queries_total as a rate, every query_rate_step_seconds, oldest first.
+  std::vector<QueryRatePoint> query_rate;
+  int64_t query_rate_step_seconds = 10;
+  std::vector<DatabaseStatus> databases;
 };
 
 std::string render_status_html(const StatusModel& model);  // refreshes itself

@@ -124,6 +124,19 @@ TEST_F(SteeringAnswersExplain, AnsweringWithEachMirrorsUsableAddressesDoesNotAll
   EXPECT_GT(answer.count, 0u);
 }
 
+TEST_F(SteeringAnswersExplain, CountedAnswersRecordTheirCatchmentSampleWithoutAllocating) {
+  metrics::QueryMetrics metrics;
+  auto counted = build_snapshot(snapshot->loaded, nullptr, &metrics);
+  dns::ClientSubnet client = ecs_client("130.149.7.0/24");
+  dns::DynamicAnswer answer;
+  counted->answers.answer(0, Family::V4, client, answer);  // makes this thread's counters
+  testing::AllocationCounter counter;
+  counted->answers.answer(0, Family::V4, client, answer);
+  counted->answers.answer(0, Family::V6, client, answer);
+  EXPECT_EQ(counter.stop(), 0);
+  EXPECT_EQ(metrics.catchment_samples(metrics::catchment_clock()).size(), 3u);
+}
+
 // --- formatting on an engine built here: health, long lines --------------------
 
 class Lines : public LineSink {

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
 #include "app/loader.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/test_config.h"
@@ -187,6 +191,122 @@ TEST_F(ObservabilityTest, ADrainedMirrorLeavesBothCounts) {
   EXPECT_TRUE(exposes("geosteer_service_mirrors{" + service + R"(,family="ipv4"} 7)"));
   EXPECT_TRUE(exposes("geosteer_service_healthy_mirrors{" + service + R"(,family="ipv4"} 7)"));
   EXPECT_TRUE(exposes(R"(geosteer_mirror_drained{mirror="berlin"} 1)"));
+}
+
+}  // namespace
+}  // namespace geosteer::app
+
+// --- who goes where: catchments, mirrors as configured, query rate, databases ----
+
+namespace geosteer::app {
+namespace {
+
+dns::ClientSubnet ecs(const char* prefix_text) {
+  IpPrefix prefix = *IpPrefix::parse(prefix_text);
+  return {prefix.address, prefix.length, true};
+}
+
+const metrics::MirrorStatus& mirror_of(const metrics::StatusModel& model, const std::string& id) {
+  for (const auto& m : model.mirrors) {
+    if (m.id == id) return m;
+  }
+  throw std::out_of_range(id);
+}
+
+TEST_F(ObservabilityTest, StatusModelCatchmentGroupsAnsweredClientsByCellPerMirror) {
+  snapshot = build_snapshot(snapshot->loaded, nullptr, &query_metrics);
+  dns::DynamicAnswer answer;
+  snapshot->answers.answer(0, Family::V4, ecs("130.149.7.0/24"), answer);  // Berlin: berlin first
+  snapshot->answers.answer(0, Family::V4, ecs("130.149.200.0/24"), answer);
+  snapshot->answers.answer(0, Family::V4, ecs("133.11.0.0/24"), answer);   // Tokyo: tokyo first
+  metrics::StatusModel model = observability.status_model();
+
+  const metrics::Catchment& berlin = mirror_of(model, "berlin").catchment;
+  ASSERT_EQ(berlin.cells.size(), 1u);
+  EXPECT_EQ(berlin.cells[0].lat, 52);  // the fixture's Berlin, 52.52 13.40, in its 2-degree cell
+  EXPECT_EQ(berlin.cells[0].lon, 14);
+  EXPECT_EQ(berlin.cells[0].answers, 2u);
+  EXPECT_EQ(berlin.cells[0].countries, std::vector<std::string>{"DE"});
+  const metrics::Catchment& tokyo = mirror_of(model, "tokyo").catchment;
+  ASSERT_EQ(tokyo.cells.size(), 1u);
+  EXPECT_EQ(tokyo.cells[0].lat, 36);
+  EXPECT_EQ(tokyo.cells[0].lon, 140);
+  EXPECT_EQ(tokyo.cells[0].answers, 1u);
+  // bordeaux was answered too, but second: a catchment is where clients go first.
+  EXPECT_TRUE(mirror_of(model, "bordeaux").catchment.cells.empty());
+}
+
+TEST_F(ObservabilityTest, StatusModelCatchmentCountsClientsGeoIpCannotPlaceApart) {
+  snapshot = build_snapshot(snapshot->loaded, nullptr, &query_metrics);
+  dns::DynamicAnswer answer;
+  snapshot->answers.answer(0, Family::V4, {IpAddress::v4({127, 0, 0, 1}), 32, false}, answer);
+  metrics::StatusModel model = observability.status_model();
+  const metrics::Catchment& berlin = mirror_of(model, "berlin").catchment;  // the fallback's first
+  EXPECT_TRUE(berlin.cells.empty());
+  EXPECT_EQ(berlin.unlocated, 1u);
+}
+
+TEST_F(ObservabilityTest, StatusJsonCarriesTheCatchments) {
+  snapshot = build_snapshot(snapshot->loaded, nullptr, &query_metrics);
+  dns::DynamicAnswer answer;
+  snapshot->answers.answer(0, Family::V4, ecs("133.11.0.0/24"), answer);
+  auto status = nlohmann::json::parse(observability.handle("/status.json").body);
+  for (const auto& mirror : status.at("mirrors")) {
+    if (mirror.at("id") != "tokyo") continue;
+    EXPECT_EQ(mirror.at("catchment").at("answers"), 1);
+    EXPECT_EQ(mirror.at("catchment").at("cells").at(0).at("lat"), 36);
+    return;
+  }
+  FAIL() << "no tokyo in " << status.dump();
+}
+
+TEST_F(ObservabilityTest, StatusModelHasEachMirrorsAddressesWeightAndHome) {
+  std::string config = testing::expand(testing::test_config(), 5353);
+  auto replace = [&](const std::string& from, const std::string& to) {
+    size_t at = config.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    config.replace(at, from.size(), to);
+  };
+  replace("flat-ipv6.mmdb\"]", "flat-ipv6.mmdb\", \"" + testing::fixture("asn.mmdb") + "\"]");
+  replace("ipv6: [\"2001:db8:1::10\"],", "ipv6: [\"2001:db8:1::10\"], weight: 250, "
+                                         "networks: [\"203.0.113.128/25\"], asns: [64500],");
+  snapshot = build_snapshot(load_config(testing::write_temp_file("home.yaml", config), 1), nullptr);
+  metrics::StatusModel model = observability.status_model();
+  const metrics::MirrorStatus& bordeaux = mirror_of(model, "bordeaux");
+  EXPECT_EQ(bordeaux.ipv4, std::vector<std::string>{"192.0.2.10"});
+  EXPECT_EQ(bordeaux.ipv6, std::vector<std::string>{"2001:db8:1::10"});
+  EXPECT_EQ(bordeaux.weight, 250u);
+  EXPECT_EQ(bordeaux.home_networks, std::vector<std::string>{"203.0.113.128/25"});
+  EXPECT_EQ(bordeaux.home_asns, std::vector<uint32_t>{64500});
+  const metrics::MirrorStatus& berlin = mirror_of(model, "berlin");
+  EXPECT_TRUE(berlin.ipv6.empty());
+  EXPECT_EQ(berlin.weight, 100u);
+  ASSERT_EQ(model.databases.size(), 3u);
+  EXPECT_EQ(model.databases[2].kind, "asn");
+}
+
+TEST_F(ObservabilityTest, StatusModelListsTheServedGeoIpDatabasesWithTheirBuildTimes) {
+  metrics::StatusModel model = observability.status_model();
+  ASSERT_EQ(model.databases.size(), 2u);
+  EXPECT_EQ(model.databases[0].path, testing::fixture("flat-ipv4.mmdb"));
+  EXPECT_EQ(model.databases[0].kind, "city");
+  EXPECT_EQ(model.databases[0].type, "DBIP-City-Lite-IPv4-Fixture");
+  EXPECT_EQ(model.databases[0].ip_version, 4u);
+  EXPECT_EQ(model.databases[0].build_epoch, 1767225600);  // 2026-01-01, tools/make-mmdb-fixtures.pl
+  EXPECT_EQ(model.databases[1].ip_version, 6u);
+}
+
+TEST_F(ObservabilityTest, StatusModelQueryRateComesFromTheSampledQueryTotals) {
+  EXPECT_TRUE(observability.status_model().query_rate.empty());  // one total: no interval yet
+  for (int i = 0; i < 30; ++i) query_metrics.count_query(metrics::Transport::Udp, 1, 0);
+  query_metrics.count_dropped(metrics::DropReason::Malformed);  // not a query answered
+  observability.sample_answers();
+  metrics::StatusModel model = observability.status_model();
+  ASSERT_EQ(model.query_rate.size(), 1u);
+  EXPECT_GT(model.query_rate[0].per_second, 0);
+  EXPECT_EQ(model.query_rate_step_seconds, 10);
+  observability.sample_answers();  // no query since: a rate of 0
+  EXPECT_EQ(observability.status_model().query_rate.back().per_second, 0);
 }
 
 }  // namespace

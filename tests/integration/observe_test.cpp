@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
+#include <regex>
 #include <thread>
 
 #include "tests/integration/harness.h"
@@ -217,6 +220,76 @@ TEST_F(StatusPage, BrowserShowsOneMirrorUpAndOneDown) {
   auto shot = run_command(chromium("--window-size=1280,1100 --screenshot=" + png + " " + url()));
   EXPECT_TRUE(std::filesystem::exists(png)) << shot.output;
   EXPECT_GT(std::filesystem::file_size(png), 10000u);
+}
+
+// --- who goes where, in a real browser ------------------------------------------
+
+// Two mirrors 0.1 degree apart, a third of a pixel on the map; no probes, every
+// mirror up. A Berlin client gets berlin; so does a Tokyo one, berlin being the
+// further east of the two.
+class StatusPageCatchment : public ::testing::Test {
+ protected:
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.metrics_port()) + "/"; }
+
+  GeosteerServer server_{R"(server: {listen: ["127.0.0.1:{{PORT}}"], identity: catchment-e2e}
+metrics: {listen: "127.0.0.1:{{METRICS_PORT}}"}
+geoip: {databases: ["{{FIXTURES}}/flat-ipv4.mmdb"]}
+zones:
+  - origin: example.org.
+    soa: {mname: ns1.example.org., rname: hostmaster.example.org.}
+    ns: [ns1.example.org.]
+    services:
+      - {name: mirrors, mirrors: [berlin, berlin-2], answers: 1}
+mirrors:
+  - {id: berlin, url: "http://127.0.0.2/", ipv4: [127.0.0.2], location: {lat: 52.52, lon: 13.40}}
+  - {id: berlin-2, url: "http://127.0.0.3/", ipv4: [127.0.0.3], location: {lat: 52.52, lon: 13.30}}
+)"};
+};
+
+// The (x, y) where the marker of `mirror` is drawn in `dom`, or nothing.
+std::optional<std::pair<double, double>> marker_position(const std::string& dom, const std::string& mirror) {
+  std::regex dot("<circle class=\"dot state-[a-z]+\" data-mirror=\"" + mirror +
+                 "\" cx=\"([-0-9.]+)\" cy=\"([-0-9.]+)\"");
+  std::smatch m;
+  if (!std::regex_search(dom, m, dot)) return std::nullopt;
+  return std::make_pair(std::stod(m[1]), std::stod(m[2]));
+}
+
+TEST_F(StatusPageCatchment, BrowserShowsDotsFromTwoCitiesAndCoLocatedMirrorsSideBySide) {
+  for (const char* subnet : {"130.149.7.0/24", "130.149.7.0/24", "133.11.0.0/24"}) {  // Berlin twice, Tokyo
+    auto out = server_.dig("mirrors.example.org A +short +subnet=" + std::string(subnet));
+    ASSERT_EQ(short_lines(out), std::vector<std::string>{"127.0.0.2"}) << subnet << "\n" << out;
+  }
+
+  auto dom = run_command(chromium("--dump-dom " + url()));
+  ASSERT_EQ(dom.status, 0) << dom.output;
+  // berlin's clients: a dot on Berlin's 2-degree cell for two answers, one on Tokyo's for one.
+  EXPECT_NE(dom.output.find("<circle class=\"catchment\" data-mirror=\"berlin\" data-cell=\"52,14\" "
+                            "data-answers=\"2\""),
+            std::string::npos)
+      << dom.output;
+  EXPECT_NE(dom.output.find("<circle class=\"catchment\" data-mirror=\"berlin\" data-cell=\"36,140\" "
+                            "data-answers=\"1\""),
+            std::string::npos);
+  EXPECT_NE(dom.output.find("1 answer from 36\u00B0N 140\u00B0E (JP) to berlin"), std::string::npos);
+  EXPECT_EQ(dom.output.find("class=\"catchment\" data-mirror=\"berlin-2\""), std::string::npos);
+  // The two mirrors, a third of a pixel apart, drawn side by side: their rings do not touch.
+  auto berlin = marker_position(dom.output, "berlin");
+  auto berlin_2 = marker_position(dom.output, "berlin-2");
+  ASSERT_TRUE(berlin && berlin_2) << dom.output;
+  EXPECT_GE(std::hypot(berlin->first - berlin_2->first, berlin->second - berlin_2->second), 17.0);
+  // The mirror list: addresses, families and weight.
+  EXPECT_NE(dom.output.find("<td class=\"addresses\"><ul class=\"plain\"><li>127.0.0.3</li></ul></td>"
+                            "<td class=\"families\">IPv4</td><td class=\"weight\">100</td>"),
+            std::string::npos);
+  // The GeoIP database and its build date.
+  EXPECT_NE(dom.output.find("<time datetime=\"2026-01-01\">2026-01-01</time>"), std::string::npos);
+
+  std::filesystem::create_directories(source_path("build/test-artifacts"));
+  std::string png = source_path("build/test-artifacts/status-page-catchment.png");
+  std::filesystem::remove(png);
+  auto shot = run_command(chromium("--window-size=1280,1400 --screenshot=" + png + " " + url()));
+  EXPECT_TRUE(std::filesystem::exists(png)) << shot.output;
 }
 
 }  // namespace

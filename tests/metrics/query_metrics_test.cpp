@@ -230,6 +230,7 @@ TEST(QueryMetrics, CountingDoesNotAllocate) {
   uint32_t answer = metrics.answer_label("s.", "berlin");
   uint32_t service = metrics.service_label("s.");
   metrics.count_ecs();  // this thread's block is created on its first count
+  metrics.set_catchment_window(10);  // 100 answers within 10 s: every one recorded
 
   geosteer::testing::AllocationCounter counter;
   for (int i = 0; i < 100; ++i) {
@@ -241,8 +242,10 @@ TEST(QueryMetrics, CountingDoesNotAllocate) {
     metrics.count_answer(answer);
     metrics.count_fallback(service, FallbackKind::FailOpen);
     metrics.count_unlocated();
+    metrics.record_catchment(answer, IpAddress::v4({130, 149, static_cast<uint8_t>(i), 0}), 24);
   }
   EXPECT_EQ(counter.stop(), 0);
+  EXPECT_EQ(metrics.catchment_samples(catchment_clock()).size(), 100u);
   EXPECT_EQ(sample(metrics, "geosteer_dns_ecs_queries_total"), 101);
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -360,6 +361,313 @@ TEST(StatusJson, IsAcceptedByPython) {
       "and d[\"mirrors\"][0][\"lat\"] == 52.52 else 1)' " + path;
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
   std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace geosteer::metrics
+
+// ---- who goes where: catchments, co-located mirrors, the mirror list -------------
+
+namespace geosteer::metrics {
+namespace {
+
+// Berlin's clients: 40 from its own cell, 3 from Tokyo's, 2 GeoIP could not place;
+// Tokyo's: 10 from Tokyo.
+StatusModel model_with_catchments() {
+  StatusModel model = sample_model();
+  model.mirrors[0].catchment.cells = {{52, 14, {"DE"}, 40}, {36, 140, {"JP"}, 3}};
+  model.mirrors[0].catchment.unlocated = 2;
+  model.mirrors[1].catchment.cells = {{36, 140, {"JP"}, 10}};
+  return model;
+}
+
+struct Circle {
+  double x = -1, y = -1, r = -1;
+  std::string fill;
+};
+
+// The catchment dot of `mirror` on cell "lat,lon", or r = -1 when there is none.
+Circle catchment_dot(const std::string& html, const std::string& mirror, const std::string& cell) {
+  std::regex dot("<circle class=\"catchment\" data-mirror=\"" + mirror + "\" data-cell=\"" + cell +
+                 "\" data-answers=\"\\d+\" cx=\"([-0-9.]+)\" cy=\"([-0-9.]+)\" r=\"([0-9.]+)\" "
+                 "fill=\"([^\"]+)\"");
+  std::smatch m;
+  if (!std::regex_search(html, m, dot)) return {};
+  return {std::stod(m[1]), std::stod(m[2]), std::stod(m[3]), m[4]};
+}
+
+// Where the marker of `mirror` is drawn, and the colour of the ring around it.
+Circle marker(const std::string& html, const std::string& mirror) {
+  std::regex halo("<circle class=\"halo\" cx=\"[-0-9.]+\" cy=\"[-0-9.]+\" r=\"[0-9.]+\" "
+                  "stroke=\"([^\"]+)\"/><circle class=\"dot state-[a-z]+\" data-mirror=\"" + mirror +
+                  "\" cx=\"([-0-9.]+)\" cy=\"([-0-9.]+)\" r=\"([0-9.]+)\"");
+  std::smatch m;
+  if (!std::regex_search(html, m, halo)) return {};
+  return {std::stod(m[2]), std::stod(m[3]), std::stod(m[4]), m[1]};
+}
+
+double distance(const Circle& a, const Circle& b) { return std::hypot(a.x - b.x, a.y - b.y); }
+
+TEST(StatusHtml, DrawsEachCatchmentCellAsADotInItsMirrorsColour) {
+  std::string html = render_status_html(model_with_catchments());
+  Circle home = catchment_dot(html, "berlin", "52,14");
+  Circle far = catchment_dot(html, "berlin", "36,140");
+  ASSERT_GT(home.r, 0) << html;
+  ASSERT_GT(far.r, 0);
+  // On the cell's centre: 14°E, 52°N on the 1000 x 500 map.
+  EXPECT_NEAR(home.x, (14.0 + 180) / 360 * 1000, 0.05);
+  EXPECT_NEAR(home.y, (90 - 52.0) / 180 * 500, 0.05);
+  Circle berlin = marker(html, "berlin");
+  Circle tokyo = marker(html, "tokyo");
+  ASSERT_FALSE(berlin.fill.empty());
+  EXPECT_EQ(home.fill, berlin.fill);
+  EXPECT_EQ(far.fill, berlin.fill);
+  EXPECT_EQ(catchment_dot(html, "tokyo", "36,140").fill, tokyo.fill);
+  EXPECT_NE(berlin.fill, tokyo.fill);
+  // No dot where a mirror had no clients.
+  EXPECT_LT(catchment_dot(html, "tokyo", "52,14").r, 0);
+}
+
+TEST(StatusHtml, CatchmentDotsGrowWithAnswersUpToACap) {
+  StatusModel model = model_with_catchments();
+  std::string html = render_status_html(model);
+  double three = catchment_dot(html, "berlin", "36,140").r;
+  double ten = catchment_dot(html, "tokyo", "36,140").r;
+  double forty = catchment_dot(html, "berlin", "52,14").r;
+  EXPECT_LT(three, ten);
+  EXPECT_LT(ten, forty);
+  // Area, not radius, in proportion: four times the answers, at most twice the radius.
+  EXPECT_LE(forty, 2 * ten);
+
+  model.mirrors[0].catchment.cells[0].answers = 100000000;
+  html = render_status_html(model);
+  EXPECT_LE(catchment_dot(html, "berlin", "52,14").r, 18);
+  EXPECT_GT(catchment_dot(html, "berlin", "36,140").r, 0);
+}
+
+TEST(StatusHtml, CatchmentDotTooltipCountsTheAnswersFromItsCell) {
+  StatusModel model = model_with_catchments();
+  model.mirrors[3].catchment.cells = {{-34, -58, {"AR", "UY"}, 1}};  // us-west
+  std::string html = render_status_html(model);
+  EXPECT_TRUE(contains(html, "<title>40 answers from 52\u00B0N 14\u00B0E (DE) to berlin</title>"));
+  EXPECT_TRUE(contains(html, "<title>1 answer from 34\u00B0S 58\u00B0W (AR, UY) to us-west</title>"));
+  // Counts scaled from samples say so.
+  model.mirrors[1].catchment.estimated = true;
+  html = render_status_html(model);
+  EXPECT_TRUE(contains(html, "<title>\u224810 answers from 36\u00B0N 140\u00B0E (JP) to tokyo</title>"));
+}
+
+TEST(StatusHtml, CatchmentLinesTakeTheShortWayRoundTheWorld) {
+  StatusModel model = sample_model();
+  model.mirrors[1].catchment.cells = {{38, -122, {"US"}, 5}};  // California to Tokyo
+  std::string html = render_status_html(model);
+  std::regex spoke("<line class=\"spoke\" x1=\"([-0-9.]+)\" y1=\"[-0-9.]+\" x2=\"([-0-9.]+)\"");
+  std::vector<std::pair<double, double>> lines;
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), spoke); it != std::sregex_iterator(); ++it) {
+    lines.emplace_back(std::stod((*it)[1]), std::stod((*it)[2]));
+  }
+  ASSERT_EQ(lines.size(), 2u) << "one line each side of the map's edge";
+  EXPECT_LT(lines[0].second, 0);     // from California west off the map
+  EXPECT_GT(lines[1].first, 1000);   // and in from the east to Tokyo
+}
+
+TEST(StatusHtml, MirrorsAtTheSamePlaceAreDrawnSideBySide) {
+  StatusModel model = sample_model();
+  model.mirrors.push_back(mirror("berlin-2", 52.52, 13.40, "up"));
+  std::string html = render_status_html(model);
+  Circle first = marker(html, "berlin");
+  Circle second = marker(html, "berlin-2");
+  ASSERT_GT(first.r, 0);
+  ASSERT_GT(second.r, 0);
+  EXPECT_GE(distance(first, second), 2 * 8.5) << "the rings around the markers must not touch";
+  EXPECT_EQ(first.y, second.y);  // a row
+  // Around where they both are, each with a leader line to it.
+  EXPECT_NEAR((first.x + second.x) / 2, 537.2, 0.1);
+  EXPECT_TRUE(contains(html, "<line class=\"leader\" x1=\"537.2\" y1=\"104.1\""));
+  // Mirrors elsewhere stay where they are.
+  EXPECT_NEAR(marker(html, "tokyo").x, (139.69 + 180) / 360 * 1000, 0.05);
+}
+
+TEST(StatusHtml, MirrorsAFewPixelsApartAreDrawnSideBySide) {
+  StatusModel model = sample_model();
+  model.mirrors.push_back(mirror("potsdam", 52.39, 13.06, "up"));  // 1 pixel from Berlin
+  std::string html = render_status_html(model);
+  EXPECT_GE(distance(marker(html, "berlin"), marker(html, "potsdam")), 2 * 8.5);
+}
+
+TEST(StatusHtml, ManyMirrorsAtOnePlaceFormARingWhereNoneTouches) {
+  StatusModel model = sample_model();
+  for (int i = 2; i <= 7; ++i) model.mirrors.push_back(mirror("berlin-" + std::to_string(i), 52.52, 13.40, "up"));
+  std::string html = render_status_html(model);
+  std::vector<Circle> markers = {marker(html, "berlin")};
+  for (int i = 2; i <= 7; ++i) markers.push_back(marker(html, "berlin-" + std::to_string(i)));
+  for (size_t a = 0; a < markers.size(); ++a) {
+    ASSERT_GT(markers[a].r, 0) << a;
+    for (size_t b = a + 1; b < markers.size(); ++b) {
+      EXPECT_GE(distance(markers[a], markers[b]), 2 * 8.5 - 0.2) << a << " and " << b;
+    }
+  }
+}
+
+// The row of `mirror` in the mirror list.
+std::string mirror_list_row(const std::string& html, const std::string& id) {
+  size_t row = html.find("<tr class=\"mirror-config\" data-mirror=\"" + id + "\">");
+  if (row == std::string::npos) return "";
+  return html.substr(row, html.find("</tr>", row) - row);
+}
+
+TEST(StatusHtml, MirrorListShowsAddressesFamiliesWeightAndHome) {
+  StatusModel model = sample_model();
+  MirrorStatus& berlin = model.mirrors[0];
+  berlin.ipv4 = {"192.0.2.1"};
+  berlin.ipv6 = {"2001:db8::1"};
+  berlin.weight = 250;
+  berlin.home_networks = {"198.51.100.0/24"};
+  berlin.home_asns = {680};
+  model.mirrors[1].ipv4 = {"192.0.2.9"};
+  std::string html = render_status_html(model);
+  std::string row = mirror_list_row(html, "berlin");
+  ASSERT_FALSE(row.empty()) << html;
+  EXPECT_TRUE(contains(row, "<li>192.0.2.1</li><li>2001:db8::1</li>")) << row;
+  EXPECT_TRUE(contains(row, "<td class=\"families\">IPv4, IPv6</td>")) << row;
+  EXPECT_TRUE(contains(row, "<td class=\"weight\">250</td>")) << row;
+  EXPECT_TRUE(contains(row, "<li>198.51.100.0/24</li><li>AS680</li>")) << row;
+  EXPECT_TRUE(contains(row, "<td class=\"location\">52.52, 13.40</td>")) << row;
+  EXPECT_TRUE(contains(row, "class=\"swatch\" style=\"background:" + marker(html, "berlin").fill + "\""));
+  std::string tokyo = mirror_list_row(html, "tokyo");
+  EXPECT_TRUE(contains(tokyo, "<td class=\"families\">IPv4</td>")) << tokyo;
+  EXPECT_TRUE(contains(tokyo, "<td class=\"weight\">100</td>")) << tokyo;
+  EXPECT_TRUE(contains(tokyo, "<td class=\"home\">&#8211;</td>")) << tokyo;
+  EXPECT_TRUE(contains(mirror_list_row(html, "sydney"), "<td class=\"families\">none</td>"));
+}
+
+TEST(StatusHtml, MirrorListSummarisesEachMirrorsClients) {
+  std::string html = render_status_html(model_with_catchments());
+  std::string berlin = mirror_list_row(html, "berlin");
+  EXPECT_TRUE(contains(berlin, "45 answers")) << berlin;
+  EXPECT_TRUE(contains(berlin, "<li>52\u00B0N 14\u00B0E (DE): 40</li><li>36\u00B0N 140\u00B0E (JP): 3</li>"))
+      << berlin;
+  EXPECT_TRUE(contains(berlin, "<li>not located: 2</li>")) << berlin;
+  EXPECT_TRUE(contains(mirror_list_row(html, "sydney"), "<td class=\"clients\">none</td>"));
+  EXPECT_TRUE(contains(html, "<th>clients over the last 5m</th>"));
+}
+
+TEST(StatusHtml, ShowsTheQueryRateAsASparklineWithTheCurrentRate) {
+  StatusModel model = sample_model();
+  for (int i = 0; i < 90; ++i) {
+    model.query_rate.push_back({kNow - 890 + 10 * i, i == 45 ? 80.0 : i == 89 ? 12.5 : 6.0});
+  }
+  std::string html = render_status_html(model);
+  EXPECT_TRUE(contains(html, "<span id=\"current-rate\">12.5</span> queries/s")) << html;
+  EXPECT_TRUE(contains(html, "peak 80.0 queries/s over the last 15m"));
+  std::regex line("<svg class=\"spark\"[^>]*>.*<polyline class=\"line\" points=\"([^\"]+)\"/></svg>");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(html, m, line));
+  std::string points = m[1];
+  EXPECT_EQ(std::count(points.begin(), points.end(), ','), 90);
+  // The peak reaches the top, the last point is at the right edge.
+  EXPECT_TRUE(contains(points, ",3.0 ")) << points;
+  EXPECT_EQ(points.substr(points.rfind(' ') + 1, 6), "317.0,") << points;
+}
+
+TEST(StatusHtml, SaysTheQueryRateIsNotMeasuredYet) {
+  std::string html = render_status_html(sample_model());
+  EXPECT_TRUE(contains(html, "Not measured yet: the rate is taken every 10s."));
+  EXPECT_FALSE(contains(html, "class=\"spark\""));
+}
+
+TEST(StatusHtml, ListsEachGeoIpDatabaseWithItsBuildDateAndAge) {
+  StatusModel model = sample_model();
+  model.databases = {{"/var/lib/geoip/dbip-city-lite.mmdb", "city", "DBIP-City-Lite", 6, kNow - 42 * 86400},
+                     {"/var/lib/geoip/asn.mmdb", "asn", "GeoLite2-ASN", 6, kNow - 3 * 3600}};
+  std::string html = render_status_html(model);
+  size_t row = html.find("<tr data-database=\"/var/lib/geoip/dbip-city-lite.mmdb\">");
+  ASSERT_NE(row, std::string::npos) << html;
+  std::string city = html.substr(row, html.find("</tr>", row) - row);
+  EXPECT_TRUE(contains(city, "<td class=\"kind\">city</td><td class=\"type\">DBIP-City-Lite</td>"
+                             "<td class=\"version\">IPv6</td>")) << city;
+  EXPECT_TRUE(contains(city, "<time datetime=\"2025-11-20\">2025-11-20</time> (42d old)")) << city;
+  EXPECT_TRUE(contains(html, "<td class=\"kind\">asn</td>"));
+  EXPECT_TRUE(contains(html, "(3h old)"));
+}
+
+TEST(StatusHtml, CreditsDbIpWhereItsDataLocatesClients) {
+  StatusModel model = sample_model();
+  model.databases = {{"/var/lib/geoip/dbip-city-lite.mmdb", "city", "DBIP-City-Lite", 6, kNow}};
+  EXPECT_TRUE(contains(render_status_html(model), "<a href=\"https://db-ip.com\">IP Geolocation by DB-IP</a>"));
+  model.databases = {{"/var/lib/geoip/GeoLite2-City.mmdb", "city", "GeoLite2-City", 6, kNow}};
+  EXPECT_FALSE(contains(render_status_html(model), "db-ip.com"));
+}
+
+TEST(StatusHtml, EscapesDatabasePathsCountriesAndAddresses) {
+  StatusModel model = model_with_catchments();
+  model.databases = {{"/tmp/<b>x\".mmdb", "city", "<i>", 4, kNow}};
+  model.mirrors[0].catchment.cells[0].countries = {"<s>"};
+  model.mirrors[0].ipv4 = {"<u>"};
+  std::string html = render_status_html(model);
+  for (const char* raw : {"<b>", "<i>", "<s>", "<u>", "x\".mmdb"}) EXPECT_FALSE(contains(html, raw)) << raw;
+  EXPECT_TRUE(contains(html, "data-database=\"/tmp/&lt;b&gt;x&quot;.mmdb\""));
+  EXPECT_TRUE(contains(html, "(&lt;s&gt;) to berlin</title>"));
+}
+
+TEST(StatusJson, HoldsEachMirrorsCatchment) {
+  json status = parse_json(render_status_json(model_with_catchments()));
+  EXPECT_EQ(status.at("catchment_cell_degrees"), 2);
+  const json& berlin = status.at("mirrors").at(0).at("catchment");
+  EXPECT_EQ(berlin.at("answers"), 45);
+  EXPECT_EQ(berlin.at("unlocated"), 2);
+  EXPECT_EQ(berlin.at("estimated"), false);
+  ASSERT_EQ(berlin.at("cells").size(), 2u);
+  EXPECT_EQ(berlin.at("cells").at(0), (json{{"lat", 52}, {"lon", 14}, {"countries", {"DE"}}, {"answers", 40}}));
+  EXPECT_EQ(status.at("mirrors").at(1).at("catchment").at("cells").at(0).at("answers"), 10);
+  EXPECT_TRUE(status.at("mirrors").at(2).at("catchment").at("cells").empty());
+}
+
+TEST(StatusJson, HoldsAddressesFamiliesWeightAndHome) {
+  StatusModel model = sample_model();
+  model.mirrors[0].ipv4 = {"192.0.2.1"};
+  model.mirrors[0].ipv6 = {"2001:db8::1"};
+  model.mirrors[0].weight = 250;
+  model.mirrors[0].home_networks = {"198.51.100.0/24"};
+  model.mirrors[0].home_asns = {680};
+  model.mirrors[1].ipv6 = {"2001:db8::9"};
+  json status = parse_json(render_status_json(model));
+  const json& berlin = status.at("mirrors").at(0);
+  EXPECT_EQ(berlin.at("ipv4"), json({"192.0.2.1"}));
+  EXPECT_EQ(berlin.at("ipv6"), json({"2001:db8::1"}));
+  EXPECT_EQ(berlin.at("families"), json({"ipv4", "ipv6"}));
+  EXPECT_EQ(berlin.at("weight"), 250);
+  EXPECT_EQ(berlin.at("home_networks"), json({"198.51.100.0/24"}));
+  EXPECT_EQ(berlin.at("home_asns"), json({680}));
+  EXPECT_EQ(status.at("mirrors").at(1).at("families"), json({"ipv6"}));
+  EXPECT_EQ(status.at("mirrors").at(1).at("weight"), 100);
+}
+
+TEST(StatusJson, HoldsTheQueryRateHistory) {
+  StatusModel model = sample_model();
+  model.query_rate = {{kNow - 10, 4.5}, {kNow, 7.25}};
+  json status = parse_json(render_status_json(model));
+  const json& rate = status.at("query_rate");
+  EXPECT_EQ(rate.at("step_seconds"), 10);
+  EXPECT_EQ(rate.at("current_per_second"), 7.25);
+  ASSERT_EQ(rate.at("points").size(), 2u);
+  EXPECT_EQ(rate.at("points").at(0), (json{{"unix", kNow - 10}, {"per_second", 4.5}}));
+  EXPECT_TRUE(parse_json(render_status_json(sample_model())).at("query_rate").at("current_per_second").is_null());
+}
+
+TEST(StatusJson, HoldsTheDatabasesWithBuildDates) {
+  StatusModel model = sample_model();
+  model.databases = {{"/var/lib/geoip/dbip.mmdb", "city", "DBIP-City-Lite", 6, kNow - 42 * 86400}};
+  json status = parse_json(render_status_json(model));
+  ASSERT_EQ(status.at("databases").size(), 1u);
+  EXPECT_EQ(status.at("databases").at(0),
+            (json{{"path", "/var/lib/geoip/dbip.mmdb"},
+                  {"kind", "city"},
+                  {"type", "DBIP-City-Lite"},
+                  {"ip_version", 6},
+                  {"build_epoch", kNow - 42 * 86400},
+                  {"build_date", "2025-11-20"},
+                  {"age_seconds", 42 * 86400}}));
 }
 
 }  // namespace
