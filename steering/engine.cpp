@@ -144,12 +144,16 @@ Engine::Pool Engine::pool_for(const ServiceSpec& service, Family family) const {
   return pool(all, all.empty() ? Tier::Healthy : Tier::FailOpen);
 }
 
-// How wide a network shares one draw of the weighted spread, at the least: a draw
-// per /20 (IPv4) or /40 (IPv6) gives thousands of draws in a metropolitan area, so
-// the shares follow the weights, while a resolver still caches one answer for many
-// clients. Narrower scopes draw per scope network.
+// The network that shares one draw of the weighted spread: a /20 (IPv4) or /40
+// (IPv6) gives thousands of draws in a metropolitan area, so the shares follow the
+// weights, while a resolver still caches one answer for many clients. An answer
+// that the draw decided has a scope no wider than this, so every address in its scope
+// draws alike; and the draw does not depend on the scope, so a network keeps its
+// mirror while health changes elsewhere in the ranking.
 constexpr unsigned kSpreadBitsV4 = 20;
 constexpr unsigned kSpreadBitsV6 = 40;
+
+unsigned spread_bits(Family family) { return family == Family::V4 ? kSpreadBitsV4 : kSpreadBitsV6; }
 
 uint64_t mix(uint64_t x) {  // splitmix64's finaliser
   x ^= x >> 30;
@@ -170,8 +174,9 @@ double unit_interval(uint64_t bits) { return static_cast<double>((bits >> 11) + 
 //
 // The spread mirrors at the head share the first places by weight: which ones of
 // them may answer is the same for the whole scope, and their order is drawn from a
-// hash of the client's network at the scope, so every address in it gets the same
-// answer and each network keeps its mirror from query to query.
+// hash of the client's /20 (/40), so every address in the scope gets the same answer
+// and each network keeps its mirror from query to query. After the first answer,
+// with failover_km, only the places near enough to the one answered first follow.
 Decision Engine::choose(size_t service_index, Family family, const Client& client) const {
   Decision decision;
   const ServiceSpec& service = map_->services.at(service_index);
@@ -194,59 +199,51 @@ Decision Engine::choose(size_t service_index, Family family, const Client& clien
 
   size_t group = 0;  // the spread mirrors at the head
   while (group < ranking.size() && ranking[group].spread()) ++group;
-  unsigned spread_answers = 0;  // those of them in the tier, which answer first
-  for (size_t i = 0; i < group; ++i) spread_answers += pool.member[ranking[i].mirror] ? 1 : 0;
-  unsigned count = std::min(spread_answers, service.answers);
+  // Those of them in the tier answer first, in the order of the draw.
+  unsigned spread_answers = spread_order(ranking.first(group), pool, address, service.answers, decision);
+  size_t first_place = group;  // of the first answer; the draw's first is in the group
+  for (size_t i = 0; i < group && decision.count > 0; ++i) {
+    if (ranking[i].mirror == decision.mirrors[0]) first_place = i;
+  }
+  if (decision.count > 0) decision.reason = ranking[first_place].reason;
   size_t places_used = group;
-  // After them, in ranking order; a mirror beyond failover_km only as the first answer.
-  std::array<uint16_t, kMaxAnswerMirrors> rest{};
-  unsigned rest_count = 0;
-  for (size_t i = group; i < ranking.size() && count < service.answers; ++i) {
+  bool failover_range = service.failover_km > 0;
+  for (size_t i = group; i < ranking.size() && decision.count < service.answers; ++i) {
     ++places_used;
     const RankedMirror& ranked = ranking[i];
     if (!pool.member[ranked.mirror]) continue;
-    if (ranked.beyond_failover() && count > 0) {
+    if (decision.count == 0) {
+      decision.reason = ranked.reason;
+      first_place = i;
+    } else if (failover_range && !ranking[first_place].near_enough(i)) {
       decision.short_of_failover = true;
       continue;
     }
-    if (count == 0) decision.reason = ranked.reason;
-    rest[rest_count++] = ranked.mirror;
-    ++count;
+    decision.mirrors[decision.count++] = ranked.mirror;
   }
-  if (count == service.answers) decision.short_of_failover = false;
+  if (decision.count == service.answers) decision.short_of_failover = false;
 
   unsigned scope = places_used <= map.head_length(ranking) ? hit.coarse_scope : hit.fine_scope;
   if (spread_answers > 1) {
     decision.spread = true;
-    scope = std::max(scope, address.family == Family::V4 ? kSpreadBitsV4 : kSpreadBitsV6);
-    decision.count = static_cast<uint8_t>(
-        spread_order(ranking.first(group), pool, address, scope,
-                     std::span<uint16_t>(decision.mirrors.data(), std::min<size_t>(spread_answers, service.answers))));
-    decision.reason = ranking.front().reason;
-  } else if (spread_answers == 1) {
-    for (size_t i = 0; i < group; ++i) {
-      if (pool.member[ranking[i].mirror]) {
-        decision.mirrors[decision.count++] = ranking[i].mirror;
-        decision.reason = ranking[i].reason;
-      }
-    }
+    scope = std::max(scope, spread_bits(address.family));
   }
-  for (unsigned i = 0; i < rest_count; ++i) decision.mirrors[decision.count++] = rest[i];
   decision.scope_prefix = static_cast<uint8_t>(scope + scope_offset);
   return decision;
 }
 
 // The spread mirrors in the tier, ordered by a weighted draw (Efraimidis and
 // Spirakis: each draws u^(1/weight) and the largest comes first, so a mirror comes
-// first in proportion to its weight) seeded by the client's network at `scope`.
-// Writes the first out.size() of them; returns how many it wrote.
+// first in proportion to its weight) seeded by the client's /20 (/40). The first
+// `answers` of them go into the decision. Returns how many of the group are in the
+// tier.
 unsigned Engine::spread_order(std::span<const RankedMirror> group, const Pool& pool,
-                              const IpAddress& address, unsigned scope, std::span<uint16_t> out) const {
-  IpAddress network = address.masked(scope);
+                              const IpAddress& address, unsigned answers, Decision& decision) const {
+  IpAddress network = address.masked(spread_bits(address.family));
   uint64_t high = 0, low = 0;
   for (size_t i = 0; i < 8; ++i) high = high << 8 | network.bytes[i];
   for (size_t i = 8; i < 16; ++i) low = low << 8 | network.bytes[i];
-  uint64_t seed = mix(high ^ mix(low ^ mix(scope)));
+  uint64_t seed = mix(high ^ mix(low));
   struct Draw {
     double key;
     uint16_t mirror;
@@ -259,16 +256,15 @@ unsigned Engine::spread_order(std::span<const RankedMirror> group, const Pool& p
     draws[n++] = {std::log(u) / map_->mirrors[ranked.mirror].weight, ranked.mirror};
   }
   // Largest key first; a few mirrors, so a partial selection does.
-  unsigned written = 0;
-  for (; written < out.size() && written < n; ++written) {
+  for (size_t written = 0; written < answers && written < n; ++written) {
     size_t best = written;
     for (size_t j = written + 1; j < n; ++j) {
       if (draws[j].key > draws[best].key) best = j;
     }
     std::swap(draws[written], draws[best]);
-    out[written] = draws[written].mirror;
+    decision.mirrors[decision.count++] = draws[written].mirror;
   }
-  return written;
+  return static_cast<unsigned>(n);
 }
 
 GeoResult Engine::locate(const IpAddress& address) const {

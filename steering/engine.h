@@ -27,7 +27,7 @@ struct Decision {
   // Healthy also when no mirror has an address of the family: health played no part.
   Tier tier = Tier::Healthy;
   // The weighted spread ordered the first answers (service spread_km), by a hash of
-  // the client's network at scope_prefix.
+  // the client's /20 (IPv4) or /40 (IPv6).
   bool spread = false;
   // Fewer mirrors than `answers`, because no more were within failover_km: the
   // answer is given with the service's failover_ttl.
@@ -111,7 +111,7 @@ class Engine {
                             const healthcheck::HealthState& health);
   Pool pool_for(const ServiceSpec& service, Family family) const;
   unsigned spread_order(std::span<const RankedMirror> group, const Pool& pool, const IpAddress& address,
-                        unsigned scope, std::span<uint16_t> out) const;
+                        unsigned answers, Decision& decision) const;
 };
 
 }  // namespace geosteer::steering

@@ -38,7 +38,8 @@ std::string open_error_message(const std::string& path, int status) {
 }
 
 // The AS number of a record, 0 when it has none (or one no AS can have: 0 and
-// 4294967295 are reserved, RFC 7607 and RFC 7300).
+// 4294967295 are reserved, RFC 7607 and RFC 7300). Any unsigned integer type will do:
+// the MMDB format lets a writer pick the smallest that holds the value.
 uint32_t read_asn(MMDB_entry_s entry) {
   MMDB_entry_data_s data;
   if (MMDB_aget_value(&entry, &data, kAsnNumber) != MMDB_SUCCESS || !data.has_data) return 0;
@@ -48,6 +49,16 @@ uint32_t read_asn(MMDB_entry_s entry) {
     case MMDB_DATA_TYPE_UINT32: asn = data.uint32; break;
     case MMDB_DATA_TYPE_UINT64: asn = data.uint64; break;
     case MMDB_DATA_TYPE_INT32: asn = data.int32 > 0 ? static_cast<uint64_t>(data.int32) : 0; break;
+#if MMDB_UINT128_IS_BYTE_ARRAY
+    case MMDB_DATA_TYPE_UINT128: {
+      asn = 0;
+      for (int i = 8; i < 16; ++i) asn = asn << 8 | data.uint128[i];
+      if (std::any_of(data.uint128, data.uint128 + 8, [](uint8_t b) { return b != 0; })) asn = UINT64_MAX;
+      break;
+    }
+#else
+    case MMDB_DATA_TYPE_UINT128: asn = data.uint128 >> 64 != 0 ? UINT64_MAX : static_cast<uint64_t>(data.uint128); break;
+#endif
     default: return 0;
   }
   return asn < UINT32_MAX ? static_cast<uint32_t>(asn) : 0;
@@ -62,13 +73,29 @@ std::string_view read_asn_organization(MMDB_entry_s entry) {
   return {data.utf8_string, data.data_size};
 }
 
-// The kind of a database, from the first record found: ASN and city data never
-// share a file. A tree without any record is a (useless) city database.
+// Whether a record holds anything of a city database's, in either layout.
+bool has_location_fields(MMDB_entry_s entry) {
+  for (const char* const* path : {kFlatCountry, kFlatLatitude, kNestedCountry, kNestedLatitude}) {
+    MMDB_entry_data_s data;
+    // The first key of the path is enough: country_code, latitude, country, location.
+    const char* first[] = {path[0], nullptr};
+    if (MMDB_aget_value(&entry, &data, first) == MMDB_SUCCESS && data.has_data) return true;
+  }
+  return false;
+}
+
+// The kind of a database, from its records: an ASN database when some of the first
+// records hold an AS number and none holds a location field (a city database with
+// AS numbers added is still a city database; an ASN database with a record that
+// lacks its number is still an ASN database). A tree without any record is a
+// (useless) city database.
 DatabaseKind kind_of(const MMDB_s& db) {
+  constexpr int kRecordsLooked = 64;
+  int asn_records = 0, city_records = 0, records = 0;
   // Depth first over a bounded number of nodes: a corrupt tree is reported by the
   // walk, not here.
   std::vector<uint32_t> pending{0};
-  for (int visited = 0; !pending.empty() && visited < 100000; ++visited) {
+  for (int visited = 0; !pending.empty() && visited < 100000 && records < kRecordsLooked; ++visited) {
     MMDB_search_node_s node;
     if (MMDB_read_node(&db, pending.back(), &node) != MMDB_SUCCESS) break;
     pending.pop_back();
@@ -78,13 +105,13 @@ DatabaseKind kind_of(const MMDB_s& db) {
         pending.push_back(static_cast<uint32_t>(side == 0 ? node.left_record : node.right_record));
       } else if (type == MMDB_RECORD_TYPE_DATA) {
         MMDB_entry_s entry = side == 0 ? node.left_record_entry : node.right_record_entry;
-        MMDB_entry_data_s data;
-        bool asn = MMDB_aget_value(&entry, &data, kAsnNumber) == MMDB_SUCCESS && data.has_data;
-        return asn ? DatabaseKind::Asn : DatabaseKind::City;
+        ++records;
+        asn_records += read_asn(entry) != 0 ? 1 : 0;
+        city_records += has_location_fields(entry) ? 1 : 0;
       }
     }
   }
-  return DatabaseKind::City;
+  return asn_records > 0 && city_records == 0 ? DatabaseKind::Asn : DatabaseKind::City;
 }
 
 DatabaseInfo describe(const std::string& path, const MMDB_s& db) {
@@ -439,8 +466,10 @@ GeoResult GeoIp::lookup(const IpAddress& address) const {
     if (city) {
       result.location = read_location(found.entry);
       located = true;
-    } else {
-      result.asn = read_asn(found.entry);
+    } else if (uint32_t asn = read_asn(found.entry); asn != 0) {
+      // A record without a usable number leaves the address to later databases, as
+      // in the walk the steering map is built from.
+      result.asn = asn;
       result.asn_organization = read_asn_organization(found.entry);
       asn_found = true;
     }

@@ -70,10 +70,8 @@ class Ranker {
     // Weight 0: answered only when no other candidate is left.
     std::stable_partition(ranking_.begin(), ranking_.end(),
                           [&](const RankedMirror& r) { return mirrors_[r.mirror].weight != 0; });
-    if (location.coordinates) {
-      mark_spread();
-      mark_beyond_failover();
-    }
+    if (location.coordinates) mark_spread();
+    mark_near(location.coordinates.has_value());
     return ranking_;
   }
 
@@ -94,7 +92,7 @@ class Ranker {
     }
   }
 
-  // The mirrors whose networks hold the client, then those in its AS: nearest first
+  // The mirrors whose networks or ASes hold the client, as one tier: nearest first
   // where the client has coordinates, else config order.
   void offer_home(const NetworkContext& context, bool located) {
     home_.clear();
@@ -125,11 +123,14 @@ class Ranker {
   // distance) that are no farther than the first plus spread_km share its clients.
   void mark_spread() {
     if (service_.spread_km <= 0 || ranking_.empty()) return;
-    Reason tier = ranking_.front().reason;
-    if (tier != Reason::Distance && tier != Reason::HomeNetwork && tier != Reason::HomeAsn) return;
+    // The home networks and home ASes make one tier: their mirrors are ranked
+    // together, nearest first.
+    auto tier_of = [](Reason r) { return r == Reason::HomeAsn ? Reason::HomeNetwork : r; };
+    Reason tier = tier_of(ranking_.front().reason);
+    if (tier != Reason::Distance && tier != Reason::HomeNetwork) return;
     double limit = distance_[ranking_.front().mirror] + service_.spread_km;
     size_t group = 0;
-    while (group < ranking_.size() && ranking_[group].reason == tier &&
+    while (group < ranking_.size() && tier_of(ranking_[group].reason) == tier &&
            distance_[ranking_[group].mirror] <= limit && mirrors_[ranking_[group].mirror].weight != 0) {
       ++group;
     }
@@ -137,12 +138,23 @@ class Ranker {
     for (size_t i = 0; i < group; ++i) ranking_[i].flags |= RankedMirror::kSpread;
   }
 
-  void mark_beyond_failover() {
-    if (service_.failover_km <= 0 || ranking_.empty()) return;
-    double limit = distance_[ranking_.front().mirror] + service_.failover_km;
-    for (RankedMirror& r : ranking_) {
-      // The spread mirrors share the first place: each may be the first answer.
-      if (!r.spread() && distance_[r.mirror] > limit) r.flags |= RankedMirror::kBeyondFailover;
+  // For each of the first places: which of the first places are no farther than it
+  // plus failover_km. Whichever of them is answered first, health permitting, the
+  // query then knows which may follow it.
+  // A client without coordinates has no distances to judge by: every one of the
+  // first places may follow (the places after them never do, for any client).
+  void mark_near(bool located) {
+    if (service_.failover_km <= 0) return;
+    size_t places = std::min(ranking_.size(), RankedMirror::kFailoverPlaces);
+    for (size_t i = 0; i < places; ++i) {
+      if (!located) {
+        ranking_[i].near = static_cast<uint16_t>((1u << places) - 1);
+        continue;
+      }
+      double limit = distance_[ranking_[i].mirror] + service_.failover_km;
+      for (size_t j = 0; j < places; ++j) {
+        if (distance_[ranking_[j].mirror] <= limit) ranking_[i].near |= static_cast<uint16_t>(1u << j);
+      }
     }
   }
 

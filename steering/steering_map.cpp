@@ -48,12 +48,14 @@ uint64_t id_hash(const std::string& id) {
 }
 
 // A ranking as a key for interning: one number per place.
-std::vector<uint32_t> ranking_key(std::span<const RankedMirror> ranking) {
-  std::vector<uint32_t> key;
+uint64_t place_key(const RankedMirror& r) {
+  return uint64_t{r.mirror} << 32 | uint64_t{static_cast<uint8_t>(r.reason)} << 24 | uint64_t{r.flags} << 16 | r.near;
+}
+
+std::vector<uint64_t> ranking_key(std::span<const RankedMirror> ranking) {
+  std::vector<uint64_t> key;
   key.reserve(ranking.size());
-  for (const RankedMirror& r : ranking) {
-    key.push_back(uint32_t{r.mirror} << 16 | uint32_t{static_cast<uint8_t>(r.reason)} << 8 | r.flags);
-  }
+  for (const RankedMirror& r : ranking) key.push_back(place_key(r));
   return key;
 }
 
@@ -121,9 +123,10 @@ class FamilyCompiler {
     while (head_of_.size() <= ranking) {
       std::span<const RankedMirror> places = out_.ranking(static_cast<uint32_t>(head_of_.size()));
       size_t length = out_.head_length(places);
-      std::vector<uint32_t> key{static_cast<uint32_t>(length)};
+      // Reasons are left out (see above); the near masks stay: they decide answers.
+      std::vector<uint64_t> key{length};
       for (size_t i = 0; i < places.size() && i < length; ++i) {
-        key.push_back(uint32_t{places[i].mirror} << 8 | places[i].flags);
+        key.push_back(place_key(places[i]) & ~(uint64_t{0xFF} << 24));
       }
       auto [it, added] = heads_.try_emplace(std::move(key), static_cast<uint32_t>(heads_.size()));
       head_of_.push_back(it->second);
@@ -139,8 +142,8 @@ class FamilyCompiler {
   uint32_t mapped_ranking_ = kUnknown;
   std::vector<uint32_t> by_location_ = std::vector<uint32_t>(located_.locations.size(), kUnknown);
   std::unordered_map<uint64_t, uint32_t> by_pair_;  // (location, context) -> ranking
-  std::map<std::vector<uint32_t>, uint32_t> by_ranking_;
-  std::map<std::vector<uint32_t>, uint32_t> heads_;
+  std::map<std::vector<uint64_t>, uint32_t> by_ranking_;
+  std::map<std::vector<uint64_t>, uint32_t> heads_;
   std::vector<uint32_t> head_of_;  // by ranking
 };
 

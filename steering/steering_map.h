@@ -28,15 +28,18 @@ namespace geosteer::steering {
 struct RankedMirror {
   uint16_t mirror;     // index into the map's mirrors
   Reason reason;       // what put it at this place
-  uint8_t flags = 0;   // kSpread, kBeyondFailover
+  uint8_t flags = 0;   // kSpread
+  // With the service's failover_km: bit j is set when the mirror at place j (of the
+  // first kFailoverPlaces) is no farther from the client than this one plus
+  // failover_km, so that it may follow this one when this one is answered first.
+  uint16_t near = 0;
 
   // One of the leading mirrors that share clients by weight (service spread_km).
   static constexpr uint8_t kSpread = 1;
-  // Farther than the first-ranked mirror plus failover_km: answered only as the
-  // first answer, when nothing nearer can be.
-  static constexpr uint8_t kBeyondFailover = 2;
+  static constexpr size_t kFailoverPlaces = 16;
   bool spread() const { return (flags & kSpread) != 0; }
-  bool beyond_failover() const { return (flags & kBeyondFailover) != 0; }
+  // Whether the mirror at `place` may be answered after this one.
+  bool near_enough(size_t place) const { return place < kFailoverPlaces && (near >> place & 1) != 0; }
 };
 
 // One family of one service: ranges of addresses with the same ranking (fine), and

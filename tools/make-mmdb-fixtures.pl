@@ -7,6 +7,8 @@
 #                    where the network-namespace tests build their own small Internet
 #   asn.mmdb         MaxMind GeoLite2-ASN layout (autonomous_system_number and
 #                    _organization), IPv6 tree with IPv4 in ::/96
+#   asn-odd.mmdb     the same layout, its numbers as uint128 and its first record
+#                    without a number: still an ASN database
 # Usage: make-mmdb-fixtures.pl OUTDIR
 #
 # The output is deterministic (fixed build epoch, no time or randomness) so that a
@@ -228,8 +230,22 @@ sub write_asn {
     write_tree($tree, 'asn.mmdb');
 }
 
+sub write_asn_odd {
+    my $tree = new_tree(
+        ip_version    => 4,
+        database_type => 'ASN-Fixture-Odd',
+        description   => { en => 'geosteer test fixture, ASN layout with uint128 numbers' },
+        key_types     => { %KEY_TYPES, autonomous_system_number => 'uint128' },
+    );
+    $tree->insert_network('1.0.0.0/24', { autonomous_system_organization => 'No number here' });
+    $tree->insert_network('8.8.8.0/24',
+        { autonomous_system_number => 15169, autonomous_system_organization => 'GOOGLE' });
+    write_tree($tree, 'asn-odd.mmdb');
+}
+
 write_flat_ipv4();
 write_flat_ipv6();
 write_benchmark_net();
 write_nested_city();
 write_asn();
+write_asn_odd();

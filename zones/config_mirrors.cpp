@@ -103,6 +103,16 @@ std::optional<IpPrefix> ConfigParser::network(const YAML::Node& node, const std:
           "did you mean " + masked.to_string() + "?");
     return std::nullopt;
   }
+  // Clients in ::ffff:0:0/96 are steered as the IPv4 clients they are, so such a
+  // network would never match.
+  static const IpPrefix kMapped = *IpPrefix::parse("::ffff:0:0/96");
+  if (prefix->address.family == Family::V6 && prefix->length >= 96 && kMapped.contains(prefix->address)) {
+    const auto& b = prefix->address.bytes;
+    IpPrefix v4{IpAddress::v4({b[12], b[13], b[14], b[15]}), static_cast<uint8_t>(prefix->length - 96)};
+    error(node, "network " + quoted(text) + " is IPv4-mapped: clients there are steered as IPv4",
+          "write " + v4.to_string());
+    return std::nullopt;
+  }
   return prefix;
 }
 

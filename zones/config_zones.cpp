@@ -133,6 +133,12 @@ void ConfigParser::parse_service(const YAML::Node& node, const std::string& orig
   if (const Entry* e = f->find("spread_km")) service.spread_km = real(e->value, "'spread_km'", 0, kMaxKm).value_or(0);
   if (const Entry* e = f->find("failover_km")) service.failover_km = real(e->value, "'failover_km'", 0, kMaxKm).value_or(0);
   set_integer(*f, "failover_ttl", 0, kMaxTtl, service.failover_ttl);
+  // The mirrors that share a client all come first, however far apart: a spread
+  // wider than the failover range would hand out what failover_km rules out.
+  if (service.failover_km > 0 && service.spread_km > service.failover_km) {
+    error(f->find("spread_km")->value, "spread_km is larger than failover_km",
+          "keep spread_km at most failover_km");
+  }
   if (const Entry* e = f->find("healthcheck")) health = parse_healthcheck(e->value, nullptr);
 }
 
@@ -280,7 +286,12 @@ void ConfigParser::parse_asn_overrides(const YAML::Node& node, Service& service)
             "merge its mirrors into one entry");
       continue;
     }
-    asns.emplace_back(*number, parse_ids(e.value, "the override for " + e.key, &service));
+    auto ids = parse_ids(e.value, "the override for " + e.key, &service);
+    if (e.value.IsSequence() && e.value.size() == 0) {
+      error(e.value, "the override for " + e.key + " lists no mirror", "name its mirrors or remove it");
+      continue;
+    }
+    asns.emplace_back(*number, std::move(ids));
   }
 }
 

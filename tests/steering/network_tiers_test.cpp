@@ -358,6 +358,21 @@ TEST(FailoverRange, FarMirrorStillAnswersWhenNothingNearerCan) {
   EXPECT_TRUE(d.short_of_failover);
 }
 
+TEST(FailoverRange, RangeIsMeasuredFromTheMirrorAnsweredFirst) {
+  // Johannesburg is down; Windhoek (1,200 km from the client) answers first and Cape
+  // Town (1,270 km) is within 500 km of it, though not of Johannesburg.
+  std::vector<Mirror> ms = mirrors();
+  ms[kParis].location = {-22.56, 17.08};
+  ServiceSpec s = service(2);
+  s.failover_km = 500;
+  auto state = healthcheck::HealthState::all_up(ms.size());
+  state.mirrors[kJohannesburg].verdict = healthcheck::Verdict::Down;
+  Engine engine(ms, {s}, geoip(), std::make_shared<const healthcheck::HealthState>(state));
+  Decision d = engine.choose(0, Family::V4, client(kSouthIsp));
+  EXPECT_EQ(chosen(d), (std::vector<uint16_t>{kParis, kCapeTown}));
+  EXPECT_FALSE(d.short_of_failover);
+}
+
 TEST(FailoverRange, OffByDefault) {
   Decision d = choose(mirrors(), service(2), kSouthIsp);
   EXPECT_EQ(d.count, 2);
@@ -382,6 +397,25 @@ TEST(AsnData, LookupGivesLocationAsnAndOrganization) {
   EXPECT_EQ(r.asn_organization, "Hurricane Electric LLC");
   EXPECT_EQ(g->lookup(ip("2001:638::1")).asn, 680u);
   EXPECT_EQ(g->lookup(ip("192.0.2.1")).asn, 0u);
+}
+
+TEST(AsnData, AsnDatabaseIsRecognisedThoughARecordLacksItsNumber) {
+  auto g = GeoIp::open({fixture("asn-odd.mmdb")});
+  EXPECT_EQ(g->databases()[0].kind, DatabaseKind::Asn);
+}
+
+TEST(AsnData, NumbersStoredAsUint128AreRead) {
+  auto g = GeoIp::open({fixture("asn-odd.mmdb")});
+  EXPECT_EQ(g->lookup(ip("8.8.8.8")).asn, 15169u);
+  EXPECT_EQ(g->lookup(ip("1.0.0.1")).asn, 0u);
+}
+
+TEST(AsnData, LookupPassesARecordWithoutANumberToTheNextDatabase) {
+  auto g = GeoIp::open({fixture("asn-odd.mmdb"), fixture("asn.mmdb")});
+  // 1.0.0.0/24 has a record without a number in the first; the second has no record.
+  EXPECT_EQ(g->lookup(ip("1.0.0.1")).asn, 0u);
+  EXPECT_EQ(g->lookup(ip("8.8.8.8")).asn, 15169u);
+  EXPECT_EQ(g->lookup(ip("130.149.1.1")).asn, 680u);
 }
 
 TEST(AsnData, PartitionHoldsEveryAsRange) {

@@ -173,14 +173,14 @@ Choice reference(const Engine& engine, const ServiceSpec& s, Family family, IpAd
   }
   std::stable_partition(ranking.begin(), ranking.end(),
                         [&](const RankedMirror& r) { return engine.mirrors()[r.mirror].weight != 0; });
-  // After the first answer, only mirrors within failover_km of the first-ranked one.
-  auto within_failover = [&](uint16_t m) {
-    return s.failover_km == 0 || !where.coordinates || distance(m) <= distance(ranking.front().mirror) + s.failover_km;
+  // After the first answer, only mirrors within failover_km of the one answered first.
+  auto within_failover = [&](uint16_t m, uint16_t first) {
+    return s.failover_km == 0 || !where.coordinates || distance(m) <= distance(first) + s.failover_km;
   };
   Choice choice;
   for (const RankedMirror& r : ranking) {
     if (choice.mirrors.size() == s.answers || !in_tier[r.mirror]) continue;
-    if (!choice.mirrors.empty() && !within_failover(r.mirror)) continue;
+    if (!choice.mirrors.empty() && !within_failover(r.mirror, choice.mirrors.front())) continue;
     if (choice.mirrors.empty()) choice.reason = r.reason;
     choice.mirrors.push_back(r.mirror);
   }

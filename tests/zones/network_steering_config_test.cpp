@@ -65,6 +65,13 @@ TEST(ConfigMirrorHome, AsListedTwiceIsAnError) {
             "test.yaml:9:78: error: AS6939 is listed twice in 'asns'");
 }
 
+TEST(ConfigMirrorHome, Ipv4MappedNetworkIsRefusedWithItsIpv4Form) {
+  EXPECT_NE(only_error(config(", networks: [\"::ffff:130.149.0.0/112\"]")).find(
+                "error: network '::ffff:130.149.0.0/112' is IPv4-mapped: clients there are steered as IPv4 "
+                "(write 130.149.0.0/16)"),
+            std::string::npos);
+}
+
 TEST(ConfigMirrorWeight, IsAHundredByDefault) {
   EXPECT_EQ(fcix(parse_config_text(config(""), "test.yaml")).weight, 100u);
 }
@@ -97,16 +104,28 @@ TEST(ConfigAsnOverrides, UnknownMirrorSuggestsTheNearestName) {
             "test.yaml:7:80: error: unknown mirror 'fcx' in the override for 6939 (did you mean 'fcix'?)");
 }
 
+TEST(ConfigAsnOverrides, EmptyListIsAnError) {
+  EXPECT_NE(only_error(config("", ", overrides: {asns: {680: []}}")).find("the override for 680 lists no mirror"),
+            std::string::npos);
+}
+
+TEST(ConfigSpreadAndFailover, SpreadWiderThanFailoverIsAnError) {
+  EXPECT_NE(only_error(config("", ", spread_km: 800, failover_km: 500")).find(
+                "error: spread_km is larger than failover_km (keep spread_km at most failover_km)"),
+            std::string::npos);
+}
+
 TEST(ConfigSpreadAndFailover, AreOffByDefault) {
-  const Service& s = substitutes(parse_config_text(config(""), "test.yaml"));
+  Config c = parse_config_text(config(""), "test.yaml");
+  const Service& s = substitutes(c);
   EXPECT_EQ(s.spread_km, 0);
   EXPECT_EQ(s.failover_km, 0);
   EXPECT_EQ(s.failover_ttl, 30u);
 }
 
 TEST(ConfigSpreadAndFailover, AreRead) {
-  const Service& s = substitutes(
-      parse_config_text(config("", ", spread_km: 50, failover_km: 1500.5, failover_ttl: 10"), "test.yaml"));
+  Config c = parse_config_text(config("", ", spread_km: 50, failover_km: 1500.5, failover_ttl: 10"), "test.yaml");
+  const Service& s = substitutes(c);
   EXPECT_EQ(s.spread_km, 50);
   EXPECT_EQ(s.failover_km, 1500.5);
   EXPECT_EQ(s.failover_ttl, 10u);
