@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "tests/zones/config_helpers.h"
 #include "zones/config.h"
 
 namespace geosteer::zones {
@@ -18,19 +19,7 @@ std::string config(const std::string& anycast_block) {
          "anycast: {" + anycast_block + "}\n";
 }
 
-std::string only_error(const std::string& yaml) {
-  try {
-    parse_config_text(yaml, "test.yaml");
-  } catch (const ConfigErrors& e) {
-    if (e.errors().size() == 1) return e.errors()[0].str();
-    std::string all;
-    for (const auto& error : e.errors()) all += "\n  " + error.str();
-    ADD_FAILURE() << "expected exactly one error, got" << all;
-    return {};
-  }
-  ADD_FAILURE() << "expected an error";
-  return {};
-}
+using testing::only_error;
 
 TEST(ConfigAnycast, IsOffWithoutTheSection) {
   std::string text = config("");

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/zones/config_helpers.h"
 #include "zones/config.h"
 
 namespace geosteer::zones {
@@ -47,17 +48,7 @@ std::string config(const std::string& service_block, const std::string& mirror_b
          "healthcheck: {" + global_block + "}\n";
 }
 
-std::string only_error(const std::string& yaml) {
-  try {
-    parse_config_text(yaml, "test.yaml");
-  } catch (const ConfigErrors& e) {
-    if (e.errors().size() == 1) return e.errors()[0].str();
-    ADD_FAILURE() << "expected exactly one error, got " << e.errors().size() << ":\n" << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "expected an error, the configuration loaded";
-  return {};
-}
+using testing::only_error;
 
 const MirrorConfig& mirror(const Config& c, const char* id) {
   const MirrorConfig* m = c.find_mirror(id);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/zones/config_helpers.h"
 #include "zones/config.h"
 
 namespace geosteer::zones {
@@ -22,19 +23,7 @@ std::string config(const std::string& server_block) {
          "  - {id: berlin, url: \"https://berlin.example/\", ipv4: [192.0.2.1]}\n";
 }
 
-std::string only_error(const std::string& yaml) {
-  try {
-    parse_config_text(yaml, "test.yaml");
-  } catch (const ConfigErrors& e) {
-    if (e.errors().size() == 1) return e.errors()[0].str();
-    std::string all;
-    for (const auto& error : e.errors()) all += "\n  " + error.str();
-    ADD_FAILURE() << "expected exactly one error, got" << all;
-    return {};
-  }
-  ADD_FAILURE() << "expected an error";
-  return {};
-}
+using testing::only_error;
 
 TEST(ConfigRateLimit, IsOnByDefaultAtAHundredResponsesPerSecondPerNetwork) {
   ratelimit::Settings s = parse_config_text(config(""), "test.yaml").server.rate_limit;
